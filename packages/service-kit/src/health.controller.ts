@@ -1,0 +1,49 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ProblemException, toProblem } from './problem';
+import { ReadinessRegistry } from './readiness';
+
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  /** Liveness: the event loop answers. Dependencies are not checked here, so a slow peer never restarts us. */
+  @Get('healthy')
+  @HealthCheck()
+  healthy() {
+    return this.health.check([async () => this.indicator.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
+  }
+
+  /** Readiness: every registered dependency answers, and the service is not shutting down. */
+  @Get('ready')
+  @HealthCheck()
+  async ready() {
+    const checks = [
+      async () => {
+        const session = this.indicator.check('lifecycle');
+        return this.readiness.isShuttingDown() ? session.down({ state: 'shutting-down' }) : session.up({ state: 'serving' });
+      },
+      ...this.readiness.entries().map(([name, check]) => async () => {
+        const session = this.indicator.check(name);
+        try {
+          await check();
+          return session.up();
+        } catch (err) {
+          return session.down({ message: toProblem(err).detail ?? String(err) });
+        }
+      }),
+    ];
+    try {
+      return await this.health.check(checks);
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      const result = err.getResponse() as { error?: Record<string, unknown>; details?: Record<string, unknown> };
+      const failing = Object.keys(result.error ?? {});
+      throw new ProblemException(503, `not ready: ${failing.join(', ')}`, 'not-ready', { checks: result.details ?? {} });
+    }
+  }
+}

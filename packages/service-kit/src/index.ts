@@ -1,0 +1,12 @@
+export * from './bootstrap';
+export * from './config';
+export * from './content-type.guard';
+export * from './http-client';
+export * from './http-metrics';
+export * from './problem';
+export * from './readiness';
+export * from './service-kit.module';
+export * from './trace';
+export { isUntracedPath, UNTRACED_PATHS } from './telemetry/untraced-paths';
+export { BAGGAGE_ATTRIBUTE_PREFIX } from './telemetry/baggage-span-processor';
+export { shutdownTelemetry } from './telemetry/shutdown';

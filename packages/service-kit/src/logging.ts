@@ -1,0 +1,25 @@
+import type { Params } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import { isUntracedPath } from './telemetry/untraced-paths';
+
+/**
+ * pino JSON on stdout. The pino instrumentation adds trace_id and span_id to every line written
+ * inside a span, which is what lets a log backend jump from a line to its trace.
+ */
+export function loggerOptions(serviceName: string, level: string): Params {
+  return {
+    pinoHttp: {
+      level,
+      base: { service: serviceName },
+      messageKey: 'msg',
+      timestamp: () => `,"time":"${new Date().toISOString()}"`,
+      formatters: { level: (label: string) => ({ level: label }) },
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      autoLogging: { ignore: (req: IncomingMessage) => isUntracedPath(req.url) },
+      serializers: {
+        req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Starts the OpenTelemetry SDK before the application is loaded:
+ *   node --require @meridian/service-kit/register dist/src/main.js
+ * Configured by the standard OTEL_* variables (endpoint, protocol, sampler, exporters, propagators).
+ * OTEL_SDK_DISABLED=true leaves the SDK out entirely.
+ */
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter as OtlpHttpJson } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpHttpProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPTraceExporter as OtlpGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BaggageSpanProcessor } from './baggage-span-processor';
+import { buildInstrumentations } from './instrumentations';
+import { contractResource } from './resource';
+import { setTelemetryShutdown } from './shutdown';
+
+function traceExporter(): SpanExporter {
+  const protocol =
+    process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+  if (protocol === 'grpc') return new OtlpGrpc();
+  if (protocol === 'http/json') return new OtlpHttpJson();
+  return new OtlpHttpProto();
+}
+
+function start(): void {
+  if ((process.env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return;
+  const tracesOff = (process.env.OTEL_TRACES_EXPORTER ?? '').toLowerCase() === 'none';
+  // The baggage processor runs first so attributes are on the span before it is exported.
+  const spanProcessors = tracesOff ? [] : [new BaggageSpanProcessor(), new BatchSpanProcessor(traceExporter())];
+  // Metrics are served in Prometheus format at /metrics by the app; the SDK's OTLP metrics stay off
+  // unless OTEL_METRICS_EXPORTER asks for them.
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  // Logs go to stdout through pino; OTLP logs only when OTEL_LOGS_EXPORTER=otlp.
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  const sdk = new NodeSDK({
+    resource: contractResource(),
+    spanProcessors,
+    instrumentations: buildInstrumentations(),
+  });
+  sdk.start();
+  setTelemetryShutdown(() => sdk.shutdown());
+}
+
+start();

@@ -1,0 +1,5 @@
+export * from './http';
+export * from './otlp-receiver';
+export * from './ports';
+export * from './service-process';
+export * from './problem';

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { Transform, Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { config } from './config';
+
+export const HASH_MAX_DATA_LENGTH = 65_536;
+
+export class HashRequest {
+  @IsString()
+  @MaxLength(HASH_MAX_DATA_LENGTH)
+  data!: string;
+
+  @IsOptional()
+  // Form bodies carry numbers as text; a non-numeric value becomes NaN and fails @IsInt.
+  @Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value))
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(config.HASH_MAX_ITERATIONS)
+  iterations?: number;
+}
+
+/** SHA-256 of the UTF-8 data; each further iteration hashes the previous digest's bytes. */
+export function sha256Iterated(data: string, iterations = 1): string {
+  let digest = createHash('sha256').update(data, 'utf8').digest();
+  for (let i = 1; i < iterations; i++) digest = createHash('sha256').update(digest).digest();
+  return digest.toString('hex');
+}
