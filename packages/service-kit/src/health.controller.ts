@@ -1,4 +1,4 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ProblemException, toProblem } from './problem';
 import { ReadinessRegistry } from './readiness';
@@ -33,7 +33,8 @@ export class HealthController {
           await check();
           return session.up();
         } catch (err) {
-          return session.down({ message: toProblem(err).detail ?? String(err) });
+          const message = err instanceof HttpException ? toProblem(err).detail : err instanceof Error ? err.message : undefined;
+          return session.down({ message: message ?? String(err) });
         }
       }),
     ];

@@ -15,7 +15,8 @@ export function loggerOptions(serviceName: string, level: string): Params {
       timestamp: () => `,"time":"${new Date().toISOString()}"`,
       formatters: { level: (label: string) => ({ level: label }) },
       redact: ['req.headers.authorization', 'req.headers.cookie'],
-      autoLogging: { ignore: (req: IncomingMessage) => isUntracedPath(req.url) },
+      // Middleware mounting rewrites req.url; originalUrl is the path the client asked for.
+      autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => isUntracedPath(req.originalUrl ?? req.url) },
       serializers: {
         req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),

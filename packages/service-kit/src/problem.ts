@@ -66,6 +66,9 @@ export function toProblem(err: unknown): ProblemDetails {
   const fastifyError = err as { statusCode?: unknown; code?: unknown; message?: unknown };
   if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     // Fastify's own client errors (body too large, bad JSON, unsupported content type).
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return problem(415, 'This route does not accept that content type.', 'unsupported-media-type');
+    }
     return problem(fastifyError.statusCode, typeof fastifyError.message === 'string' ? fastifyError.message : undefined);
   }
   return problem(500, 'The server could not complete the request.');

@@ -1,4 +1,25 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+
+/**
+ * service.name when OTEL_SERVICE_NAME is not set: the service's package name without its scope
+ * (plus the role for the inference roles), so a process started by hand never reports an unnamed service.
+ */
+export function defaultServiceName(mainScript = process.argv[1], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!mainScript) return undefined;
+  for (let dir = path.dirname(path.resolve(mainScript)), i = 0; i < 4; i++, dir = path.dirname(dir)) {
+    try {
+      const name = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name;
+      if (!name) continue;
+      const bare = name.replace(/^@[^/]+\//, '');
+      return env.ROLE ? `${bare}-${env.ROLE}` : bare;
+    } catch {
+      // no package.json here; look one folder up
+    }
+  }
+  return undefined;
+}
 
 /**
  * Resource attributes of the telemetry contract. service.name comes from OTEL_SERVICE_NAME (the SDK
@@ -10,7 +31,8 @@ export function contractResourceAttributes(env: NodeJS.ProcessEnv = process.env)
     'service.version': env.SERVICE_VERSION ?? env.npm_package_version ?? '0.1.0',
     'deployment.environment': env.DEPLOYMENT_ENVIRONMENT ?? 'local',
   };
-  if (env.OTEL_SERVICE_NAME) attrs['service.name'] = env.OTEL_SERVICE_NAME;
+  const serviceName = env.OTEL_SERVICE_NAME || defaultServiceName(undefined, env);
+  if (serviceName) attrs['service.name'] = serviceName;
   const k8s: Record<string, string | undefined> = {
     'k8s.pod.name': env.K8S_POD_NAME,
     'k8s.namespace.name': env.K8S_NAMESPACE_NAME,
