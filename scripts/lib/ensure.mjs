@@ -10,7 +10,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 /** @param {string} msg */
 export function step(msg) {
-  process.stdout.write(`\x1b[1m==>\x1b[0m ${msg}\n`);
+  const bold = process.stdout.isTTY && !process.env.NO_COLOR;
+  process.stdout.write(bold ? `\x1b[1m==>\x1b[0m ${msg}\n` : `==> ${msg}\n`);
 }
 
 /**
@@ -49,8 +50,15 @@ export function ensureModels() {
   run(process.execPath, [cli]);
 }
 
-export function ensureAll() {
+/** The pinned collector, Jaeger, k6, Prometheus, Alertmanager and nginx (cached outside the checkout). */
+export function ensureTools() {
+  step('checking pipeline tools (scripts/tools/install.sh; the first run builds them)');
+  run('bash', [path.join(ROOT, 'scripts/tools/install.sh')]);
+}
+
+export function ensureAll({ tools = true } = {}) {
   ensureDependencies();
   ensureBuild();
   ensureModels();
+  if (tools) ensureTools();
 }

@@ -1,0 +1,206 @@
+// @ts-check
+// The telemetry pipeline as local processes: collector, Jaeger, Prometheus, Alertmanager and nginx as
+// the edge ingress. Configs come from observability/; only what differs locally (ports, paths, the
+// token, a certificate made for this run) is generated into the run folder.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '../lib/ensure.mjs';
+import { PORTS } from './ports.mjs';
+
+const H = '127.0.0.1';
+export const TOOLS_BIN = path.join(process.env.MERIDIAN_TOOLS_DIR ?? path.join(os.homedir(), '.cache/meridian/tools'), 'bin');
+const OBS = path.join(ROOT, 'observability');
+
+/** @typedef {import('./services.mjs').ProcessSpec} ProcessSpec */
+
+/**
+ * @param {string} runDir
+ * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string> }}
+ */
+export function pipeline(runDir) {
+  const token = process.env.EDGE_OTLP_TOKEN || randomBytes(24).toString('hex');
+  const { cert, key } = makeCertificate(runDir);
+  const logsFile = path.join(runDir, 'collector-logs.jsonl');
+  const tool = (/** @type {string} */ name) => path.join(TOOLS_BIN, name);
+
+  const collector = {
+    name: 'collector',
+    command: tool('otelcol'),
+    args: ['--config', path.join(OBS, 'collector/config.yaml')],
+    cwd: runDir,
+    env: {
+      COLLECTOR_OTLP_GRPC_ENDPOINT: `${H}:${PORTS.collectorGrpc}`,
+      COLLECTOR_OTLP_HTTP_ENDPOINT: `${H}:${PORTS.collectorHttp}`,
+      EDGE_OTLP_HOST: H,
+      EDGE_OTLP_PORT: String(PORTS.collectorEdge),
+      EDGE_OTLP_TOKEN: token,
+      JAEGER_OTLP_ENDPOINT: `${H}:${PORTS.jaegerOtlpGrpc}`,
+      PROM_EXPORTER_ENDPOINT: `${H}:${PORTS.collectorPrometheus}`,
+      COLLECTOR_LOGS_FILE: logsFile,
+      COLLECTOR_HEALTH_ENDPOINT: `${H}:${PORTS.collectorHealth}`,
+      COLLECTOR_TELEMETRY_HOST: H,
+      COLLECTOR_TELEMETRY_PORT: String(PORTS.collectorMetrics),
+      COLLECTOR_LOG_LEVEL: 'warn',
+    },
+    readyUrl: `http://${H}:${PORTS.collectorHealth}/`,
+    url: `OTLP grpc ${H}:${PORTS.collectorGrpc}, http http://${H}:${PORTS.collectorHttp}`,
+  };
+  const jaeger = {
+    name: 'jaeger',
+    command: tool('jaeger'),
+    args: ['--config', path.join(OBS, 'jaeger/config.yaml')],
+    cwd: runDir,
+    env: {
+      JAEGER_HOST: H,
+      JAEGER_OTLP_GRPC_PORT: String(PORTS.jaegerOtlpGrpc),
+      JAEGER_OTLP_HTTP_PORT: String(PORTS.jaegerOtlpHttp),
+      JAEGER_QUERY_HTTP_PORT: String(PORTS.jaegerUi),
+      JAEGER_QUERY_GRPC_PORT: String(PORTS.jaegerGrpc),
+      JAEGER_HEALTH_PORT: String(PORTS.jaegerHealth),
+      JAEGER_METRICS_PORT: String(PORTS.jaegerMetrics),
+      JAEGER_LOG_LEVEL: 'warn',
+    },
+    readyUrl: `http://${H}:${PORTS.jaegerHealth}/status`,
+    url: `http://${H}:${PORTS.jaegerUi}  (API: /api/traces, /api/services)`,
+  };
+  const promConfig = path.join(runDir, 'prometheus.yml');
+  writeFileSync(promConfig, prometheusConfig());
+  const prometheus = {
+    name: 'prometheus',
+    command: tool('prometheus'),
+    args: [
+      `--config.file=${promConfig}`,
+      `--storage.tsdb.path=${path.join(runDir, 'prometheus-data')}`,
+      `--web.listen-address=${H}:${PORTS.prometheus}`,
+      '--web.enable-lifecycle',
+      '--log.level=warn',
+    ],
+    cwd: runDir,
+    env: {},
+    readyUrl: `http://${H}:${PORTS.prometheus}/-/ready`,
+    url: `http://${H}:${PORTS.prometheus}`,
+  };
+  const alertmanager = {
+    name: 'alertmanager',
+    command: tool('alertmanager'),
+    args: [
+      `--config.file=${path.join(OBS, 'alertmanager/alertmanager.yml')}`,
+      `--storage.path=${path.join(runDir, 'alertmanager-data')}`,
+      `--web.listen-address=${H}:${PORTS.alertmanager}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    cwd: runDir,
+    env: {},
+    readyUrl: `http://${H}:${PORTS.alertmanager}/-/ready`,
+    url: `http://${H}:${PORTS.alertmanager}`,
+  };
+  const nginxConf = path.join(runDir, 'nginx.conf');
+  writeFileSync(
+    nginxConf,
+    fill(readFileSync(path.join(OBS, 'edge-ingress/nginx.conf.template'), 'utf8'), {
+      RUN_DIR: runDir,
+      EDGE_OTLP_TOKEN: token,
+      LISTEN: `${H}:${PORTS.edgeIngress}`,
+      TLS_CERT: cert,
+      TLS_KEY: key,
+      COLLECTOR_EDGE: `${H}:${PORTS.collectorEdge}`,
+    }),
+  );
+  const ingressUrl = `https://${H}:${PORTS.edgeIngress}`;
+  const edgeIngress = {
+    name: 'edge-ingress',
+    command: tool('nginx'),
+    args: ['-c', nginxConf, '-p', runDir, '-e', 'stderr'],
+    cwd: runDir,
+    env: {},
+    readyUrl: `${ingressUrl}/healthz`,
+    ready: () => httpsOk(`${ingressUrl}/healthz`, readFileSync(cert)),
+    url: `${ingressUrl}  (OTLP/HTTP from the edge, bearer token required)`,
+  };
+
+  const cloudEnv = {
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_LOGS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://${H}:${PORTS.collectorHttp}`,
+    OTEL_BSP_SCHEDULE_DELAY: '500',
+    OTEL_BLRP_SCHEDULE_DELAY: '500',
+  };
+  // The edge runs "outside the cluster": its telemetry goes through the ingress, over TLS, with the token.
+  const edgeEnv = {
+    ...cloudEnv,
+    OTEL_EXPORTER_OTLP_ENDPOINT: ingressUrl,
+    OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}`,
+    NODE_EXTRA_CA_CERTS: cert,
+  };
+  return { specs: [collector, jaeger, prometheus, alertmanager, edgeIngress], token, cert, logsFile, cloudEnv, edgeEnv };
+}
+
+/** Prometheus scrape config for the local ports; rules and alerting come from observability/. */
+function prometheusConfig() {
+  /** @param {string} job @param {number} port @param {Record<string, unknown>} [extra] */
+  const job = (job, port, extra = {}) => ({ job_name: job, static_configs: [{ targets: [`${H}:${port}`] }], ...extra });
+  const config = {
+    global: { scrape_interval: '5s', evaluation_interval: '5s' },
+    rule_files: [path.join(OBS, 'prometheus/rules/*.yml')],
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`${H}:${PORTS.alertmanager}`] }] }] },
+    scrape_configs: [
+      job('service-a', PORTS.serviceA),
+      job('service-b', PORTS.serviceB),
+      job('preprocessing-edge', PORTS.edge),
+      job('inference-ensemble', PORTS.ensemble),
+      job('inference-efficientnetb0', PORTS.efficientnetb0),
+      job('inference-mobilenetv2', PORTS.mobilenetv2),
+      job('otel-collector', PORTS.collectorMetrics),
+      // Span metrics and OTLP metrics; their job/instance labels name the service they describe.
+      job('otel-collector-exporter', PORTS.collectorPrometheus, { honor_labels: true }),
+      job('jaeger', PORTS.jaegerMetrics),
+      job('alertmanager', PORTS.alertmanager),
+      job('prometheus', PORTS.prometheus),
+    ],
+  };
+  // JSON is valid YAML; no YAML library needed.
+  return JSON.stringify(config, null, 2) + '\n';
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made fresh for each run. */
+function makeCertificate(/** @type {string} */ runDir) {
+  const cert = path.join(runDir, 'edge-ingress.crt');
+  const key = path.join(runDir, 'edge-ingress.key');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '7', '-subj', '/CN=meridian-edge-ingress',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
+  ], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+/** @param {string} template @param {Record<string, string>} values */
+function fill(template, values) {
+  return template.replace(/\$\{([A-Z_]+)\}/g, (m, name) => values[name] ?? m);
+}
+
+/** @param {string} url @param {Buffer} ca @returns {Promise<boolean>} */
+function httpsOk(url, ca) {
+  return new Promise((resolve) => {
+    const req = https.get(url, { ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+/** A fresh run folder; nginx workers (which drop root) must be able to write their temp files. */
+export function prepareRunDir(/** @type {string} */ runDir) {
+  mkdirSync(runDir, { recursive: true });
+  for (const d of ['nginx-body', 'nginx-proxy', 'nginx-fastcgi', 'nginx-uwsgi', 'nginx-scgi']) {
+    mkdirSync(path.join(runDir, d), { recursive: true });
+    chmodSync(path.join(runDir, d), 0o777);
+  }
+}

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
+# Collector via the Collector Builder, Jaeger v2, k6) and installed from Debian (Prometheus +
+# promtool, Alertmanager + amtool, nginx, openssl).
+#
+#   scripts/tools/install.sh                  # everything
+#   scripts/tools/install.sh otelcol jaeger   # a subset
+#   scripts/tools/install.sh --print-bin-dir  # where the symlinks live (nothing is installed)
+#
+# Go-built tools are cached OUTSIDE the checkout, keyed by version:
+#   ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/<name>-<version>/<binary>
+# and ${MERIDIAN_TOOLS_DIR}/bin/ holds symlinks to the current pinned versions (otelcol, jaeger,
+# k6) and to the Debian binaries (prometheus, promtool, alertmanager, amtool, nginx).
+# A second run finds everything cached and returns at once. Versions: scripts/tools/versions.env.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+VERSIONS_FILE="$SCRIPT_DIR/versions.env"
+MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
+
+TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
+BIN_DIR="$TOOLS_DIR/bin"
+
+ALL_TOOLS=(otelcol jaeger k6 prometheus alertmanager nginx openssl)
+
+die() { echo "✗ install.sh: $*" >&2; exit 1; }
+info() { echo "==> $*"; }
+ok() { echo "✓ $*"; }
+
+usage() {
+  cat <<EOF
+Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
+
+Tools: ${ALL_TOOLS[*]}  (default: all)
+  aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6,
+           apt=prometheus+alertmanager+nginx+openssl
+Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
+Bin dir: $BIN_DIR
+EOF
+}
+
+# ---------------------------------------------------------------- arguments
+requested=()
+for arg in "$@"; do
+  case "$arg" in
+    --print-bin-dir) echo "$BIN_DIR"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) usage >&2; die "unknown option: $arg" ;;
+    otelcol|collector) requested+=(otelcol) ;;
+    jaeger|k6|prometheus|alertmanager|nginx|openssl) requested+=("$arg") ;;
+    promtool) requested+=(prometheus) ;;
+    amtool) requested+=(alertmanager) ;;
+    go) requested+=(otelcol jaeger k6) ;;
+    apt) requested+=(prometheus alertmanager nginx openssl) ;;
+    *) usage >&2; die "unknown tool: $arg" ;;
+  esac
+done
+[[ ${#requested[@]} -gt 0 ]] || requested=("${ALL_TOOLS[@]}")
+wants() { local t; for t in "${requested[@]}"; do [[ "$t" == "$1" ]] && return 0; done; return 1; }
+
+# ---------------------------------------------------------------- versions
+[[ -f "$VERSIONS_FILE" ]] || die "missing $VERSIONS_FILE"
+# shellcheck source-path=SCRIPTDIR source=versions.env
+source "$VERSIONS_FILE"
+for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION; do
+  [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
+done
+
+mkdir -p "$BIN_DIR"
+
+link() { # link <target> <name>: bin/<name> -> <target>
+  ln -sfn "$1" "$BIN_DIR/$2"
+}
+
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# ---------------------------------------------------------------- Go toolchain
+GO_READY=0
+setup_go() {
+  [[ $GO_READY == 1 ]] && return 0
+  command -v go >/dev/null 2>&1 || die "Go is required (>= $GO_MIN_VERSION) to build the collector, jaeger and k6; 'go' is not on PATH"
+  local have
+  have="$(go env GOVERSION 2>/dev/null || true)"; have="${have#go}"
+  if [[ "$(printf '%s\n%s\n' "$GO_MIN_VERSION" "$have" | sort -V | head -n1)" != "$GO_MIN_VERSION" ]]; then
+    die "Go >= $GO_MIN_VERSION is required, found ${have:-unknown} ($(command -v go))"
+  fi
+  # One module and build cache shared by every tool build, outside the checkout: rebuilds are fast.
+  export GOPATH="$TOOLS_DIR/go"
+  export GOMODCACHE="$TOOLS_DIR/go/mod"
+  export GOCACHE="$TOOLS_DIR/go/cache"
+  export GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw"
+  export CGO_ENABLED=0
+  mkdir -p "$GOMODCACHE" "$GOCACHE" "$TOOLS_DIR/tmp"
+  GO_READY=1
+}
+
+GO_LDFLAGS="-s -w"
+
+# go_install <name> <version> <module@version> <binary> [extra ldflags]
+# Builds into a temporary dir and moves it into the cache only when complete.
+go_install() {
+  local name="$1" version="$2" pkg="$3" binary="$4" extra_ldflags="${5:-}" expected="${6:-a few minutes}"
+  local dest="$TOOLS_DIR/$name-$version"
+  if [[ -x "$dest/$binary" ]]; then
+    ok "$name $version (cached)"
+  else
+    setup_go
+    info "building $name $version with $(go env GOVERSION) (first time only, $expected on 2 cores)…"
+    local tmp start log
+    tmp="$(mktemp -d "$TOOLS_DIR/tmp/$name-$version.XXXXXX")"
+    log="$tmp/build.log"
+    start=$(date +%s)
+    if ! GOBIN="$tmp/out" go install -trimpath -ldflags "$GO_LDFLAGS $extra_ldflags" "$pkg" >"$log" 2>&1; then
+      tail -n 40 "$log" >&2
+      die "building $name $version failed (full log: $log)"
+    fi
+    [[ -x "$tmp/out/$binary" ]] || die "building $name $version produced no $binary (log: $log)"
+    rm -rf "$dest"
+    mv "$tmp/out" "$dest"
+    rm -rf "$tmp"
+    ok "$name $version built in $(elapsed "$start") → $dest/$binary"
+  fi
+  [[ $name == ocb ]] || link "$dest/$binary" "$binary"   # ocb is a build tool, not linked in bin/
+}
+
+# go_build_in_module <name> <version> <module> <module-version> <package-dir> <binary> <ldflags> <expected>
+# For modules whose go.mod has replace directives (Jaeger's does), `go install module@version`
+# refuses to build; build the package from the module's own source instead, as the main module,
+# so its go.mod (replaces included) and go.sum apply exactly as upstream pins them.
+go_build_in_module() {
+  local name="$1" version="$2" module="$3" modversion="$4" pkgdir="$5" binary="$6" extra_ldflags="$7" expected="$8"
+  local dest="$TOOLS_DIR/$name-$version"
+  if [[ -x "$dest/$binary" ]]; then
+    ok "$name $version (cached)"
+  else
+    setup_go
+    info "building $name $version ($module@$modversion) with $(go env GOVERSION) (first time only, $expected on 2 cores)…"
+    local tmp start log src
+    tmp="$(mktemp -d "$TOOLS_DIR/tmp/$name-$version.XXXXXX")"
+    log="$tmp/build.log"
+    start=$(date +%s)
+    if ! src="$(cd "$tmp" && GOWORK=off GOFLAGS=-modcacherw go mod download -json "$module@$modversion" 2>>"$log" \
+        | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || [[ -z "$src" || ! -d "$src" ]]; then
+      tail -n 40 "$log" >&2
+      die "downloading $module@$modversion failed (log: $log)"
+    fi
+    if ! (cd "$src" && GOWORK=off GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath \
+        -ldflags "$GO_LDFLAGS $extra_ldflags" -o "$tmp/out/$binary" "./$pkgdir") >>"$log" 2>&1; then
+      tail -n 40 "$log" >&2
+      die "building $name $version failed (full log: $log)"
+    fi
+    rm -rf "$dest"
+    mv "$tmp/out" "$dest"
+    rm -rf "$tmp"
+    ok "$name $version built in $(elapsed "$start") → $dest/$binary"
+  fi
+  [[ $name == ocb ]] || link "$dest/$binary" "$binary"   # ocb is a build tool, not linked in bin/
+}
+
+# ---------------------------------------------------------------- collector (ocb)
+check_manifest_versions() {
+  # Every component in the manifest must be on the pinned release train.
+  local bad
+  bad="$(grep -E '^[[:space:]]*(-[[:space:]]*)?gomod:' "$MANIFEST" \
+    | awk -v a="$OTELCOL_VERSION" -v b="$OTELCOL_STABLE_VERSION" '$NF != a && $NF != b { print "    " $0 }')" || true
+  [[ -z "$bad" ]] || die "$MANIFEST has components not at $OTELCOL_VERSION / $OTELCOL_STABLE_VERSION (versions.env):
+$bad"
+}
+
+install_otelcol() {
+  [[ -f "$MANIFEST" ]] || die "missing collector manifest $MANIFEST"
+  check_manifest_versions
+  local hash name version dest binary=otelcol-meridian
+  # The cache key includes the manifest's hash and the builder version: editing the manifest rebuilds.
+  hash="$( { cat "$MANIFEST"; echo "ocb=$OCB_VERSION"; } | sha256sum | cut -c1-12)"
+  version="$OTELCOL_VERSION-$hash"
+  dest="$TOOLS_DIR/otelcol-meridian-$version"
+  if [[ -x "$dest/$binary" ]]; then
+    ok "otelcol-meridian $OTELCOL_VERSION, manifest $hash (cached)"
+  else
+    setup_go
+    go_install ocb "$OCB_VERSION" "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION" builder "" "about 30 s"
+    info "building otelcol-meridian $OTELCOL_VERSION with ocb $OCB_VERSION from observability/collector/builder-config.yaml (first time only, about 2-3 minutes on 2 cores)…"
+    local tmp start log
+    tmp="$(mktemp -d "$TOOLS_DIR/tmp/otelcol-meridian-$version.XXXXXX")"
+    log="$tmp/build.log"
+    start=$(date +%s)
+    # The manifest's output_path is relative: run ocb from the temp dir so nothing lands in the repo.
+    # ocb itself builds with CGO_ENABLED=0, -trimpath and -ldflags "-s -w".
+    if ! (cd "$tmp" && "$TOOLS_DIR/ocb-$OCB_VERSION/builder" --config "$MANIFEST") >"$log" 2>&1; then
+      tail -n 40 "$log" >&2
+      die "building otelcol-meridian failed (full log: $log)"
+    fi
+    local out
+    out="$(find "$tmp" -maxdepth 2 -type f -name "$binary" -perm -u+x | head -n1)"
+    [[ -n "$out" ]] || die "ocb produced no $binary (log: $log)"
+    mkdir -p "$tmp/out"
+    mv "$out" "$tmp/out/$binary"
+    cp "$MANIFEST" "$tmp/out/builder-config.yaml"
+    rm -rf "$dest"
+    mv "$tmp/out" "$dest"
+    rm -rf "$tmp"
+    ok "otelcol-meridian $OTELCOL_VERSION built in $(elapsed "$start") → $dest/$binary"
+  fi
+  link "$dest/$binary" otelcol
+}
+
+# ---------------------------------------------------------------- Debian packages
+APT_UPDATED=0
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_RC_OURS=0
+
+cleanup() {
+  if [[ $POLICY_RC_OURS == 1 ]]; then rm -f "$POLICY_RC"; fi
+}
+trap cleanup EXIT
+
+SUDO=()
+
+apt_install() { # apt_install <package...>  (installs, in one apt-get call, those not installed yet)
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install ${missing[*]} with your package manager"
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || die "installing ${missing[*]} needs root (no sudo found)"
+    SUDO=(sudo)
+  fi
+  # Debian starts a package's service on install; we run these binaries ourselves as plain
+  # processes, so forbid service starts for the duration of the install (policy-rc.d exit 101).
+  # An existing policy-rc.d is left alone (services that start anyway are stopped below).
+  if [[ $POLICY_RC_OURS == 0 && ! -e "$POLICY_RC" ]]; then
+    printf '#!/bin/sh\n# written by meridian scripts/tools/install.sh; removed when it exits\nexit 101\n' \
+      | "${SUDO[@]}" tee "$POLICY_RC" >/dev/null
+    "${SUDO[@]}" chmod 755 "$POLICY_RC"
+    POLICY_RC_OURS=1
+  fi
+  mkdir -p "$TOOLS_DIR/tmp"
+  local log="$TOOLS_DIR/tmp/apt.log" start
+  start=$(date +%s)
+  : >"$log"
+  if [[ $APT_UPDATED == 0 ]]; then
+    info "apt-get update (once)…"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$log" 2>&1 \
+      || { tail -n 20 "$log" >&2; die "apt-get update failed (log: $log)"; }
+    APT_UPDATED=1
+  fi
+  info "apt-get install ${missing[*]} (about a minute)…"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 \
+    || { tail -n 30 "$log" >&2; die "apt-get install ${missing[*]} failed (log: $log)"; }
+  ok "installed ${missing[*]} from Debian in $(elapsed "$start")"
+  stop_services "${missing[@]}"
+}
+
+stop_services() { # in case a service started anyway (e.g. under a policy-rc.d that allows it)
+  local p svc
+  for p in "$@"; do
+    case "$p" in
+      prometheus|prometheus-alertmanager|nginx) svc="$p" ;;
+      *) continue ;;
+    esac
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+      "${SUDO[@]}" systemctl stop "$svc" >/dev/null 2>&1 || true
+      "${SUDO[@]}" systemctl disable "$svc" >/dev/null 2>&1 || true
+      echo "    stopped and disabled the $svc service that the package started"
+    elif command -v service >/dev/null 2>&1 && service "$svc" status >/dev/null 2>&1; then
+      "${SUDO[@]}" service "$svc" stop >/dev/null 2>&1 || true
+      echo "    stopped the $svc service that the package started"
+    fi
+  done
+}
+
+# apt_links <label> <package> <binary-path>:<link-name>...  (after apt_install)
+apt_links() {
+  local label="$1" pkg="$2"; shift 2
+  local pair path name
+  for pair in "$@"; do
+    path="${pair%%:*}"; name="${pair##*:}"
+    [[ -x "$path" ]] || die "$pkg is installed but $path is missing"
+    [[ -z "$name" ]] || link "$path" "$name"
+  done
+  ok "$label $(dpkg-query -W -f='${Version}' "$pkg") (Debian)"
+}
+
+# ---------------------------------------------------------------- main
+start_all=$(date +%s)
+echo "Meridian tools → $TOOLS_DIR (bin: $BIN_DIR)"
+
+if wants otelcol; then install_otelcol; fi
+if wants jaeger; then
+  go_build_in_module jaeger "$JAEGER_VERSION" github.com/jaegertracing/jaeger "$JAEGER_MODULE_VERSION" cmd/jaeger jaeger \
+    "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION" "several minutes, about 7"
+fi
+if wants k6; then go_install k6 "$K6_VERSION" "go.k6.io/k6@$K6_VERSION" k6 "" "a few minutes, about 2-3"; fi
+
+apt_pkgs=()
+for t in prometheus alertmanager nginx openssl; do
+  if wants "$t"; then apt_pkgs+=("$([[ $t == alertmanager ]] && echo prometheus-alertmanager || echo "$t")"); fi
+done
+if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
+  apt_install "${apt_pkgs[@]}"
+  if wants prometheus; then
+    apt_links "prometheus + promtool" prometheus /usr/bin/prometheus:prometheus /usr/bin/promtool:promtool
+  fi
+  if wants alertmanager; then
+    apt_links "alertmanager + amtool" prometheus-alertmanager /usr/bin/prometheus-alertmanager:alertmanager /usr/bin/amtool:amtool
+  fi
+  if wants nginx; then apt_links nginx nginx /usr/sbin/nginx:nginx; fi
+  if wants openssl; then apt_links openssl openssl /usr/bin/openssl:; fi
+fi
+
+echo "Done in $(elapsed "$start_all"). Tools are in $BIN_DIR"

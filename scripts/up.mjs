@@ -1,0 +1,123 @@
+// @ts-check
+// `npm start`: the whole suite and its telemetry pipeline as local processes, with readable prefixed
+// output. Waits until everything is ready, prints the URLs; Ctrl-C stops it all.
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ensureAll, ROOT, step } from './lib/ensure.mjs';
+import { pipeline, prepareRunDir } from './local/pipeline.mjs';
+import { busyPorts, PORTS } from './local/ports.mjs';
+import { serviceSpecs, startWaves } from './local/services.mjs';
+import { Supervisor } from './local/supervisor.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (/** @type {string} */ name) => argv.includes(name);
+const option = (/** @type {string} */ name) => {
+  const i = argv.indexOf(name);
+  return i === -1 ? undefined : argv[i + 1];
+};
+if (flag('--help')) {
+  process.stdout.write(`npm start [-- options]
+  Runs the telemetry pipeline (OpenTelemetry Collector, Jaeger, Prometheus, Alertmanager, nginx as
+  the edge ingress) and the six services as local processes on 127.0.0.1, waits until all are
+  ready and prints the URLs. Ctrl-C stops everything.
+
+  --no-pipeline     services only, tracing off (no tools needed)
+  --json            print the services' raw JSON log lines
+  --no-ensure       skip install/build checks (already done)
+  --summary FILE    write the URLs, ports and token as JSON to FILE once ready
+
+  Ports (defaults from DESIGN.md) can be moved with SERVICE_A_PORT, SERVICE_B_PORT, EDGE_PORT,
+  ENSEMBLE_PORT, EFFICIENTNETB0_PORT, MOBILENETV2_PORT, COLLECTOR_GRPC_PORT, COLLECTOR_HTTP_PORT,
+  COLLECTOR_EDGE_PORT, COLLECTOR_METRICS_PORT, COLLECTOR_PROMETHEUS_PORT, COLLECTOR_HEALTH_PORT,
+  EDGE_INGRESS_PORT, JAEGER_UI_PORT, JAEGER_QUERY_GRPC_PORT, JAEGER_OTLP_GRPC_PORT,
+  JAEGER_OTLP_HTTP_PORT, JAEGER_HEALTH_PORT, JAEGER_METRICS_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT.
+  EDGE_OTLP_TOKEN sets the edge ingress token (default: random per run). MERIDIAN_RUN_DIR is where
+  generated configs and data go (default .cache/local, emptied at each start).
+`);
+  process.exit(0);
+}
+
+const withPipeline = !flag('--no-pipeline');
+if (!flag('--no-ensure')) ensureAll({ tools: withPipeline });
+const started = Date.now();
+
+const SERVICE_PORT_KEYS = ['serviceA', 'serviceB', 'edge', 'ensemble', 'efficientnetb0', 'mobilenetv2'];
+const wanted = Object.entries(PORTS)
+  .filter(([key]) => withPipeline || SERVICE_PORT_KEYS.includes(key))
+  .map(([, p]) => p);
+const busy = await busyPorts(wanted);
+if (busy.length) {
+  process.stderr.write(`Cannot start: ${busy.length} port(s) taken; is another Meridian still running?\n  ${busy.join('\n  ')}\n`);
+  process.exit(1);
+}
+
+const runDir = path.resolve(process.env.MERIDIAN_RUN_DIR ?? path.join(ROOT, '.cache/local'));
+rmSync(runDir, { recursive: true, force: true });
+prepareRunDir(runDir);
+
+const pipe = withPipeline ? pipeline(runDir) : undefined;
+const specs = [
+  ...(pipe?.specs ?? []),
+  ...serviceSpecs(pipe?.cloudEnv ?? { OTEL_TRACES_EXPORTER: 'none' }, pipe?.edgeEnv),
+];
+const sup = new Supervisor({
+  colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  rawJson: flag('--json'),
+  width: Math.max(...specs.map((s) => s.name.length)),
+});
+
+let shuttingDown = false;
+/** @param {number} code */
+async function shutdown(code) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  step('stopping (SIGTERM to every process)');
+  await sup.stopAll();
+  step('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+sup.onUnexpectedExit = (name, code) => {
+  process.stderr.write(`\n${name} exited (code ${code}); stopping the stack\n`);
+  void shutdown(1);
+};
+
+step(`starting ${specs.length} processes`);
+try {
+  // Waves in dependency order: the pipeline first, then each service once what it calls is ready.
+  for (const wave of startWaves(specs)) {
+    for (const spec of wave) sup.start(spec);
+    await Promise.all(wave.map((spec) => sup.waitReady(spec, 60_000)));
+  }
+} catch (err) {
+  process.stderr.write(`\n${err instanceof Error ? err.message : err}\n`);
+  await shutdown(1);
+}
+
+const seconds = (Date.now() - started) / 1000;
+const url = (/** @type {string} */ name) => specs.find((s) => s.name === name)?.url ?? '';
+const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}`);
+const summary = {
+  readySeconds: seconds,
+  runDir,
+  ports: PORTS,
+  urls: Object.fromEntries(specs.map((s) => [s.name, s.url])),
+  edgeOtlpToken: pipe?.token,
+  edgeIngressCert: pipe?.cert,
+  collectorLogsFile: pipe?.logsFile,
+  pipeline: withPipeline,
+};
+const summaryFile = option('--summary');
+if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2));
+const bold = (/** @type {string} */ t) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t);
+process.stdout.write(`
+${bold('Meridian is ready')} in ${seconds.toFixed(1)} s
+
+${rows.join('\n')}
+
+  try:   curl ${url('service-a')}/call-service-b
+         curl -X POST -H 'content-type: image/jpeg' --data-binary @photo.jpg ${url('preprocessing-edge')}/preprocessing
+${withPipeline ? `  trace: npm run trace -- --service service-a      (waterfall of the latest trace, from Jaeger)\n` : ''}
+Press Ctrl-C to stop.
+`);

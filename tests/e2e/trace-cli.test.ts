@@ -1,0 +1,292 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, REPO_ROOT } from '@meridian/test-kit';
+
+/**
+ * `npm run trace` (scripts/trace.mjs) against the real Jaeger v2 binary on free loopback ports:
+ * a trace of known shape goes in over OTLP/HTTP JSON, the waterfall must come out in tree order
+ * with the offsets, durations, error and orphan markers that were sent.
+ */
+const TOOLS = process.env.MERIDIAN_TOOLS_DIR || path.join(os.homedir(), '.cache/meridian/tools');
+const JAEGER_BIN = path.join(TOOLS, 'bin/jaeger');
+const SCRIPT = path.join(REPO_ROOT, 'scripts/trace.mjs');
+const MS = 1_000_000n; // ns
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs the CLI with a bound; never throws on a non-zero exit. */
+function run(args: string[], jaegerUrl: string, timeoutMs = 20_000): Promise<Run> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, JAEGER_URL: jaegerUrl };
+    delete env.NO_COLOR;
+    const child = spawn(process.execPath, [SCRIPT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const str = (key: string, v: string) => ({ key, value: { stringValue: v } });
+const int = (key: string, v: number) => ({ key, value: { intValue: String(v) } });
+
+interface SpanSpec {
+  id: string;
+  parent?: string;
+  name: string;
+  kind: number;
+  from: number; // ms from the trace start
+  to: number;
+  attributes?: object[];
+  status?: { code: number; message?: string };
+}
+
+function otlpTrace(traceId: string, t0: bigint, services: Record<string, SpanSpec[]>) {
+  return {
+    resourceSpans: Object.entries(services).map(([service, spans]) => ({
+      resource: { attributes: [str('service.name', service)] },
+      scopeSpans: [
+        {
+          scope: { name: 'trace-cli-test' },
+          spans: spans.map((s) => ({
+            traceId,
+            spanId: s.id,
+            ...(s.parent ? { parentSpanId: s.parent } : {}),
+            name: s.name,
+            kind: s.kind,
+            startTimeUnixNano: String(t0 + BigInt(s.from) * MS),
+            endTimeUnixNano: String(t0 + BigInt(s.to) * MS),
+            attributes: s.attributes ?? [],
+            status: s.status ?? { code: 0 },
+          })),
+        },
+      ],
+    })),
+  };
+}
+
+describe('npm run trace against a real Jaeger v2', () => {
+  let jaeger: ChildProcess | undefined;
+  const jaegerLog: string[] = [];
+  let queryUrl = '';
+  const SERVER = 2;
+  const CLIENT = 3;
+  const INTERNAL = 1;
+  const traceId = hex(16);
+  const oldTraceId = hex(16);
+  const ids = { root: hex(8), client: hex(8), cloud: hex(8), onnx: hex(8), render: hex(8), orphan: hex(8), missing: hex(8) };
+  const killJaeger = () => {
+    if (jaeger && jaeger.exitCode === null && jaeger.signalCode === null) jaeger.kill('SIGKILL');
+  };
+
+  before(async () => {
+    assert.ok(existsSync(JAEGER_BIN), `jaeger binary not found at ${JAEGER_BIN}: run scripts/tools/install.sh (MERIDIAN_TOOLS_DIR overrides ~/.cache/meridian/tools)`);
+    const ports = new Set<number>();
+    while (ports.size < 6) ports.add(await freePort());
+    const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health, metrics] = [...ports];
+    process.once('exit', killJaeger);
+    jaeger = spawn(JAEGER_BIN, ['--config', path.join(REPO_ROOT, 'observability/jaeger/config.yaml')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        JAEGER_HOST: '127.0.0.1',
+        JAEGER_OTLP_GRPC_PORT: String(otlpGrpc),
+        JAEGER_OTLP_HTTP_PORT: String(otlpHttp),
+        JAEGER_QUERY_HTTP_PORT: String(queryHttp),
+        JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
+        JAEGER_HEALTH_PORT: String(health),
+        JAEGER_METRICS_PORT: String(metrics),
+        JAEGER_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    jaeger.stdout!.on('data', (d: Buffer) => jaegerLog.push(String(d)));
+    jaeger.stderr!.on('data', (d: Buffer) => jaegerLog.push(String(d)));
+    queryUrl = `http://127.0.0.1:${queryHttp}`;
+
+    // Healthy within 30 s, or fail with Jaeger's own output.
+    for (const until = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      assert.equal(jaeger.exitCode, null, `jaeger exited with ${jaeger.exitCode}:\n${jaegerLog.join('')}`);
+      const ok = await fetch(`http://127.0.0.1:${health}/status`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      assert.ok(Date.now() < until, `jaeger not healthy within 30 s:\n${jaegerLog.join('')}`);
+    }
+
+    // The trace under test (a second ago) and an older one of svc-edge (ten minutes ago).
+    // Spans are sent out of order on purpose: the CLI must sort them.
+    const t0 = BigInt(Date.now() - 2000) * MS;
+    const body = otlpTrace(traceId, t0, {
+      'svc-edge': [
+        { id: ids.render, parent: ids.root, name: 'render', kind: INTERNAL, from: 75, to: 95 },
+        { id: ids.orphan, parent: ids.missing, name: 'late-callback', kind: INTERNAL, from: 80, to: 90 },
+        { id: ids.client, parent: ids.root, name: 'POST', kind: CLIENT, from: 10, to: 70 },
+        {
+          id: ids.root, name: 'GET /checkout', kind: SERVER, from: 0, to: 100,
+          attributes: [str('http.route', '/checkout'), int('http.response.status_code', 200), str('meridian.site', 'edge')],
+        },
+      ],
+      'svc-cloud': [
+        { id: ids.onnx, parent: ids.cloud, name: 'onnx run', kind: INTERNAL, from: 20, to: 50 },
+        {
+          id: ids.cloud, parent: ids.client, name: 'POST /infer', kind: SERVER, from: 15, to: 65,
+          attributes: [str('http.route', '/infer'), int('http.response.status_code', 500)],
+          status: { code: 2, message: 'model exploded' },
+        },
+      ],
+    });
+    const older = otlpTrace(oldTraceId, t0 - 600_000n * MS, { 'svc-edge': [{ id: hex(8), name: 'GET /old', kind: SERVER, from: 0, to: 5 }] });
+    for (const payload of [older, body]) {
+      const res = await fetch(`http://127.0.0.1:${otlpHttp}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(res.status, 200, `OTLP POST: ${await res.text()}`);
+    }
+
+    // Stored (the batch processor flushes within about a second): bounded wait for all six spans.
+    for (const until = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 200))) {
+      const [a, b] = await Promise.all(
+        [traceId, oldTraceId].map((id) =>
+          fetch(`${queryUrl}/api/traces/${id}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json() as Promise<{ data?: { spans: unknown[] }[] }>, () => undefined),
+        ),
+      );
+      if (a?.data?.[0]?.spans.length === 6 && b?.data?.[0]?.spans.length === 1) break;
+      assert.ok(Date.now() < until, `Jaeger did not return the traces within 15 s: ${JSON.stringify(a)} ${JSON.stringify(b)}`);
+    }
+  });
+
+  after(async () => {
+    if (!jaeger || jaeger.exitCode !== null || jaeger.signalCode !== null) return;
+    const exited = new Promise((r) => jaeger!.once('exit', r));
+    jaeger.kill('SIGTERM');
+    const timer = setTimeout(killJaeger, 5000);
+    await exited;
+    clearTimeout(timer);
+  });
+
+  test('the waterfall: header, tree order, indentation, offsets, durations, bars, markers', async () => {
+    const r = await run([traceId, '--no-color', '--width', '40'], queryUrl);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /\x1b\[/, 'no ANSI colour with --no-color');
+    const [header, ...lines] = r.stdout.trimEnd().split('\n');
+    assert.ok(header.includes(traceId), header);
+    assert.match(header, /\b6 spans\b/);
+    assert.match(header, /\b2 services\b/);
+    assert.match(header, /\b100\.00 ms\b/);
+
+    const rows = lines.map((line) => {
+      const m = /^( *)(\S+) (.+?) +(\d+\.\d\d) +(\d+\.\d\d) │([█·]+)│ ?(.*)$/.exec(line);
+      assert.ok(m, `row format: ${JSON.stringify(line)}`);
+      return { depth: m[1].length / 2, service: m[2], label: m[3], offset: Number(m[4]), duration: Number(m[5]), bar: m[6], rest: m[7] };
+    });
+    const expected = [
+      { depth: 0, service: 'svc-edge', label: 'GET /checkout', from: 0, to: 100 },
+      { depth: 1, service: 'svc-edge', label: 'POST', from: 10, to: 70 },
+      { depth: 2, service: 'svc-cloud', label: 'POST /infer', from: 15, to: 65 },
+      { depth: 3, service: 'svc-cloud', label: 'onnx run', from: 20, to: 50 },
+      { depth: 1, service: 'svc-edge', label: 'render', from: 75, to: 95 },
+      { depth: 0, service: 'svc-edge', label: 'late-callback (parent missing)', from: 80, to: 90 },
+    ];
+    assert.deepEqual(
+      rows.map((x) => `${x.depth} ${x.service} ${x.label}`),
+      expected.map((x) => `${x.depth} ${x.service} ${x.label}`),
+      `tree order:\n${r.stdout}`,
+    );
+    rows.forEach((row, i) => {
+      const e = expected[i];
+      assert.ok(Math.abs(row.offset - e.from) <= 1, `${e.label} offset ${row.offset} vs ${e.from}`);
+      assert.ok(Math.abs(row.duration - (e.to - e.from)) <= 1, `${e.label} duration ${row.duration} vs ${e.to - e.from}`);
+      // The bar: 40 cells for 100 ms, filled over the span's extent.
+      assert.equal(row.bar.length, 40, `${e.label} bar width`);
+      assert.equal(row.bar.indexOf('█'), Math.floor((e.from / 100) * 40), `${e.label} bar start: ${row.bar}`);
+      assert.equal(row.bar.lastIndexOf('█') + 1, Math.ceil((e.to / 100) * 40), `${e.label} bar end: ${row.bar}`);
+    });
+    assert.match(rows[2].rest, /✗ model exploded/, 'error span marked with its status message');
+    assert.equal(rows.filter((x) => x.rest.includes('✗')).length, 1, 'only the error span is marked');
+    assert.match(rows[0].rest, /route=\/checkout status=200 site=edge/, 'root span attributes');
+    assert.match(rows[2].rest, /route=\/infer status=500/, 'server span attributes');
+  });
+
+  test('--service finds the latest trace of the service; --operation narrows the search', async () => {
+    const latest = await run(['--service', 'svc-edge', '--no-color'], queryUrl);
+    assert.equal(latest.code, 0, latest.stderr);
+    assert.ok(latest.stdout.split('\n')[0].includes(traceId), latest.stdout);
+    const byOp = await run(['--service', 'svc-edge', '--operation', 'GET /old', '--no-color'], queryUrl);
+    assert.equal(byOp.code, 0, byOp.stderr);
+    assert.ok(byOp.stdout.split('\n')[0].includes(oldTraceId), byOp.stdout);
+    const none = await run(['--service', 'svc-nobody'], queryUrl);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no traces for service svc-nobody/);
+  });
+
+  test('--json prints the normalized spans in tree order', async () => {
+    const r = await run([traceId, '--json'], queryUrl);
+    assert.equal(r.code, 0, r.stderr);
+    const t = JSON.parse(r.stdout);
+    assert.equal(t.traceId, traceId);
+    assert.equal(t.spanCount, 6);
+    assert.deepEqual(t.services, ['svc-edge', 'svc-cloud']);
+    assert.deepEqual(
+      t.spans.map((s: { spanId: string }) => s.spanId),
+      [ids.root, ids.client, ids.cloud, ids.onnx, ids.render, ids.orphan],
+    );
+    const orphan = t.spans[5];
+    assert.equal(orphan.parentMissing, true);
+    assert.equal(orphan.parentSpanId, ids.missing);
+    assert.equal(t.spans[2].error, true);
+    assert.equal(t.spans[2].errorMessage, 'model exploded');
+    assert.equal(t.spans[3].depth, 3);
+  });
+
+  test('errors: unknown trace, malformed id, Jaeger unreachable or silent', async () => {
+    const unknown = await run([hex(16)], queryUrl);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /not found/);
+
+    for (const bad of ['not-hex!', 'a'.repeat(33)]) {
+      const r = await run([bad], queryUrl);
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /invalid trace id/);
+    }
+
+    const closed = await freePort();
+    const refused = await run([traceId], `http://127.0.0.1:${closed}`);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`cannot reach Jaeger at http://127\\.0\\.0\\.1:${closed}: .+; is the stack running \\(npm start\\)\\?`));
+    assert.ok(refused.ms < 4000, `refused in ${refused.ms} ms`);
+
+    // A server that accepts and never answers: the 5 s request timeout applies.
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const hung = await run([traceId], `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`);
+      assert.equal(hung.code, 1);
+      assert.match(hung.stderr, /cannot reach Jaeger at .*no answer within 5 s/);
+      assert.ok(hung.ms < 9000, `gave up after ${hung.ms} ms`);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      silent.close();
+    }
+  });
+});
