@@ -1,9 +1,10 @@
 // @ts-check
 // `npm start`: the whole suite and its telemetry pipeline as local processes, with readable prefixed
 // output. Waits until everything is ready, prints the URLs; Ctrl-C stops it all.
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAll, ROOT, step } from './lib/ensure.mjs';
+import { startAlertSink } from './local/alert-sink.mjs';
 import { pipeline, prepareRunDir } from './local/pipeline.mjs';
 import { busyPorts, PORTS } from './local/ports.mjs';
 import { serviceSpecs, startWaves } from './local/services.mjs';
@@ -30,7 +31,8 @@ if (flag('--help')) {
   ENSEMBLE_PORT, EFFICIENTNETB0_PORT, MOBILENETV2_PORT, COLLECTOR_GRPC_PORT, COLLECTOR_HTTP_PORT,
   COLLECTOR_EDGE_PORT, COLLECTOR_METRICS_PORT, COLLECTOR_PROMETHEUS_PORT, COLLECTOR_HEALTH_PORT,
   EDGE_INGRESS_PORT, JAEGER_UI_PORT, JAEGER_QUERY_GRPC_PORT, JAEGER_OTLP_GRPC_PORT,
-  JAEGER_OTLP_HTTP_PORT, JAEGER_HEALTH_PORT, JAEGER_METRICS_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT.
+  JAEGER_OTLP_HTTP_PORT, JAEGER_HEALTH_PORT, JAEGER_METRICS_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT,
+  ALERT_WEBHOOK_PORT (the local Alertmanager webhook sink, which prints alerts and keeps them in alerts.jsonl).
   EDGE_OTLP_TOKEN sets the edge ingress token (default: random per run). MERIDIAN_RUN_DIR is where
   generated configs and data go (default .cache/local, emptied at each start).
 `);
@@ -54,11 +56,15 @@ if (busy.length) {
 const runDir = path.resolve(process.env.MERIDIAN_RUN_DIR ?? path.join(ROOT, '.cache/local'));
 rmSync(runDir, { recursive: true, force: true });
 prepareRunDir(runDir);
+// The services watch a copy of the fault flags in the run folder; `npm run fault` edits that copy.
+const flagsFile = path.join(runDir, 'flags.json');
+copyFileSync(path.join(ROOT, 'observability/flags/flags.json'), flagsFile);
+const faultEnv = { FLAGS_FILE: flagsFile, FAULTS_UNSAFE_ENABLED: process.env.FAULTS_UNSAFE_ENABLED ?? 'true' };
 
 const pipe = withPipeline ? pipeline(runDir) : undefined;
 const specs = [
   ...(pipe?.specs ?? []),
-  ...serviceSpecs(pipe?.cloudEnv ?? { OTEL_TRACES_EXPORTER: 'none' }, pipe?.edgeEnv),
+  ...serviceSpecs(pipe?.cloudEnv ?? { OTEL_TRACES_EXPORTER: 'none' }, pipe?.edgeEnv, faultEnv),
 ];
 const sup = new Supervisor({
   colour: process.stdout.isTTY === true && !process.env.NO_COLOR,
@@ -83,6 +89,10 @@ sup.onUnexpectedExit = (name, code) => {
   void shutdown(1);
 };
 
+if (pipe) {
+  const sink = await startAlertSink(PORTS.alertWebhook, pipe.alertsFile, (text) => sup.print('alerts', text));
+  sink.unref();
+}
 step(`starting ${specs.length} processes`);
 try {
   // Waves in dependency order: the pipeline first, then each service once what it calls is ready.
@@ -106,7 +116,9 @@ const summary = {
   edgeOtlpToken: pipe?.token,
   edgeIngressCert: pipe?.cert,
   collectorLogsFile: pipe?.logsFile,
+  alertsFile: pipe?.alertsFile,
   pipeline: withPipeline,
+  flagsFile,
 };
 const summaryFile = option('--summary');
 if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2));
@@ -118,6 +130,8 @@ ${rows.join('\n')}
 
   try:   curl ${url('service-a')}/call-service-b
          curl -X POST -H 'content-type: image/jpeg' --data-binary @photo.jpg ${url('preprocessing-edge')}/preprocessing
-${withPipeline ? `  trace: npm run trace -- --service service-a      (waterfall of the latest trace, from Jaeger)\n` : ''}
+${withPipeline ? `  trace: npm run trace -- --service service-a      (waterfall of the latest trace, from Jaeger)\n` : ''}  fault: npm run fault -- service-b latency-ms on 800   (then \`off\`; \`npm run fault -- list\` shows all)
+         flag file ${flagsFile}, re-read by every service within ~0.5 s
+
 Press Ctrl-C to stop.
 `);

@@ -19,7 +19,7 @@ const OBS = path.join(ROOT, 'observability');
 
 /**
  * @param {string} runDir
- * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string> }}
+ * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsFile: string, alertsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string> }}
  */
 export function pipeline(runDir) {
   const token = process.env.EDGE_OTLP_TOKEN || randomBytes(24).toString('hex');
@@ -77,6 +77,8 @@ export function pipeline(runDir) {
       `--storage.tsdb.path=${path.join(runDir, 'prometheus-data')}`,
       `--web.listen-address=${H}:${PORTS.prometheus}`,
       '--web.enable-lifecycle',
+      // k6 (npm run load) writes its results here through remote write.
+      '--web.enable-remote-write-receiver',
       '--log.level=warn',
     ],
     cwd: runDir,
@@ -84,11 +86,17 @@ export function pipeline(runDir) {
     readyUrl: `http://${H}:${PORTS.prometheus}/-/ready`,
     url: `http://${H}:${PORTS.prometheus}`,
   };
+  // The repo's Alertmanager config as it is, but for the local webhook's port, which may be moved.
+  const amConfig = path.join(runDir, 'alertmanager.yml');
+  writeFileSync(
+    amConfig,
+    readFileSync(path.join(OBS, 'alertmanager/alertmanager.yml'), 'utf8').replaceAll('127.0.0.1:9095/', `${H}:${PORTS.alertWebhook}/`),
+  );
   const alertmanager = {
     name: 'alertmanager',
     command: tool('alertmanager'),
     args: [
-      `--config.file=${path.join(OBS, 'alertmanager/alertmanager.yml')}`,
+      `--config.file=${amConfig}`,
       `--storage.path=${path.join(runDir, 'alertmanager-data')}`,
       `--web.listen-address=${H}:${PORTS.alertmanager}`,
       '--cluster.listen-address=',
@@ -138,7 +146,15 @@ export function pipeline(runDir) {
     OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}`,
     NODE_EXTRA_CA_CERTS: cert,
   };
-  return { specs: [collector, jaeger, prometheus, alertmanager, edgeIngress], token, cert, logsFile, cloudEnv, edgeEnv };
+  return {
+    specs: [collector, jaeger, prometheus, alertmanager, edgeIngress],
+    token,
+    cert,
+    logsFile,
+    alertsFile: path.join(runDir, 'alerts.jsonl'),
+    cloudEnv,
+    edgeEnv,
+  };
 }
 
 /** Prometheus scrape config for the local ports; rules and alerting come from observability/. */

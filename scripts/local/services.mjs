@@ -23,16 +23,17 @@ const H = '127.0.0.1';
 /**
  * @param {Record<string, string>} telemetryEnv OTEL_* settings for cloud services
  * @param {Record<string, string>} [edgeTelemetryEnv] OTEL_* settings for the edge (through the ingress)
+ * @param {Record<string, string>} [faultEnv] FLAGS_FILE and FAULTS_UNSAFE_ENABLED, the same for every service
  * @returns {ProcessSpec[]}
  */
-export function serviceSpecs(telemetryEnv, edgeTelemetryEnv = telemetryEnv) {
+export function serviceSpecs(telemetryEnv, edgeTelemetryEnv = telemetryEnv, faultEnv = {}) {
   /** @param {string} folder @param {string} name @param {number} port @param {Record<string,string>} env @param {Record<string,string>} otel */
   const svc = (folder, name, port, env, otel = telemetryEnv) => ({
     name,
     command: process.execPath,
     args: ['--require', '@meridian/service-kit/register', 'dist/src/main.js'],
     cwd: path.join(ROOT, 'services', folder),
-    env: { HOST: H, PORT: String(port), OTEL_SERVICE_NAME: name, ...otel, ...env },
+    env: { HOST: H, PORT: String(port), OTEL_SERVICE_NAME: name, ...otel, ...faultEnv, ...env },
     readyUrl: `http://${H}:${port}/ready`,
     restart: true,
     json: true,
