@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
-# Collector via the Collector Builder, Jaeger v2, k6) and installed from Debian (Prometheus +
-# promtool, Alertmanager + amtool, nginx, openssl).
+# Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt), installed from
+# Debian (Prometheus + promtool, Alertmanager + amtool, nginx, openssl) and from PyPI into
+# virtualenvs (schemathesis, checkov).
 #
 #   scripts/tools/install.sh                  # everything
 #   scripts/tools/install.sh otelcol jaeger   # a subset
@@ -10,7 +11,7 @@
 # Go-built tools are cached OUTSIDE the checkout, keyed by version:
 #   ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/<name>-<version>/<binary>
 # and ${MERIDIAN_TOOLS_DIR}/bin/ holds symlinks to the current pinned versions (otelcol, jaeger,
-# k6) and to the Debian binaries (prometheus, promtool, alertmanager, amtool, nginx).
+# k6, helm) and to the Debian binaries (prometheus, promtool, alertmanager, amtool, nginx).
 # A second run finds everything cached and returns at once. Versions: scripts/tools/versions.env.
 set -euo pipefail
 
@@ -22,7 +23,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(otelcol jaeger k6 prometheus alertmanager nginx openssl)
+ALL_TOOLS=(otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -33,8 +34,8 @@ usage() {
 Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
 
 Tools: ${ALL_TOOLS[*]}  (default: all)
-  aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6,
-           apt=prometheus+alertmanager+nginx+openssl
+  aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
+           apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
 EOF
@@ -48,10 +49,13 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    jaeger|k6|prometheus|alertmanager|nginx|openssl) requested+=("$arg") ;;
+    jaeger|k6|helm|prometheus|alertmanager|nginx|openssl) requested+=("$arg") ;;
+    schemathesis|st) requested+=(schemathesis) ;;
+    actionlint|hclfmt|checkov) requested+=("$arg") ;;
+    lint) requested+=(actionlint hclfmt checkov) ;;
     promtool) requested+=(prometheus) ;;
     amtool) requested+=(alertmanager) ;;
-    go) requested+=(otelcol jaeger k6) ;;
+    go) requested+=(otelcol jaeger k6 helm) ;;
     apt) requested+=(prometheus alertmanager nginx openssl) ;;
     *) usage >&2; die "unknown tool: $arg" ;;
   esac
@@ -63,11 +67,23 @@ wants() { local t; for t in "${requested[@]}"; do [[ "$t" == "$1" ]] && return 0
 [[ -f "$VERSIONS_FILE" ]] || die "missing $VERSIONS_FILE"
 # shellcheck source-path=SCRIPTDIR source=versions.env
 source "$VERSIONS_FILE"
-for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION; do
+for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION HELM_VERSION; do
+  [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
+done
+for v in ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 
 mkdir -p "$BIN_DIR"
+
+# One install.sh at a time per tools dir (scripts and tests may call it concurrently).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$TOOLS_DIR/.install.lock"
+  if ! flock -n 9; then
+    echo "==> waiting for another install.sh run on $TOOLS_DIR to finish…"
+    flock 9
+  fi
+fi
 
 link() { # link <target> <name>: bin/<name> -> <target>
   ln -sfn "$1" "$BIN_DIR/$2"
@@ -97,7 +113,7 @@ setup_go() {
 
 GO_LDFLAGS="-s -w"
 
-# go_install <name> <version> <module@version> <binary> [extra ldflags]
+# go_install <name> <version> <module@version> <binary> [extra-ldflags] [expected-time]
 # Builds into a temporary dir and moves it into the cache only when complete.
 go_install() {
   local name="$1" version="$2" pkg="$3" binary="$4" extra_ldflags="${5:-}" expected="${6:-a few minutes}"
@@ -171,7 +187,7 @@ $bad"
 install_otelcol() {
   [[ -f "$MANIFEST" ]] || die "missing collector manifest $MANIFEST"
   check_manifest_versions
-  local hash name version dest binary=otelcol-meridian
+  local hash version dest binary=otelcol-meridian
   # The cache key includes the manifest's hash and the builder version: editing the manifest rebuilds.
   hash="$( { cat "$MANIFEST"; echo "ocb=$OCB_VERSION"; } | sha256sum | cut -c1-12)"
   version="$OTELCOL_VERSION-$hash"
@@ -180,8 +196,8 @@ install_otelcol() {
     ok "otelcol-meridian $OTELCOL_VERSION, manifest $hash (cached)"
   else
     setup_go
-    go_install ocb "$OCB_VERSION" "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION" builder "" "about 30 s"
-    info "building otelcol-meridian $OTELCOL_VERSION with ocb $OCB_VERSION from observability/collector/builder-config.yaml (first time only, about 2-3 minutes on 2 cores)…"
+    go_install ocb "$OCB_VERSION" "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION" builder "" "under a minute"
+    info "building otelcol-meridian $OTELCOL_VERSION with ocb $OCB_VERSION from observability/collector/builder-config.yaml (first time only, 3-5 minutes on 2 cores)…"
     local tmp start log
     tmp="$(mktemp -d "$TOOLS_DIR/tmp/otelcol-meridian-$version.XXXXXX")"
     log="$tmp/build.log"
@@ -206,17 +222,97 @@ install_otelcol() {
   link "$dest/$binary" otelcol
 }
 
+# ---------------------------------------------------------------- helm
+# helm's Makefile stamps the version and the Kubernetes version that `helm lint` and
+# `helm template` assume (.Capabilities.KubeVersion = 1.X for its k8s.io/client-go v0.X); a bare
+# `go install` would report no version and assume Kubernetes 1.20, so pass the same -X flags.
+install_helm() {
+  local dest="$TOOLS_DIR/helm-$HELM_VERSION" gomod kube=""
+  if [[ ! -x "$dest/helm" ]]; then
+    setup_go
+    gomod="$(cd "$TOOLS_DIR/tmp" && GOWORK=off go mod download -json "helm.sh/helm/v3@$HELM_VERSION" 2>/dev/null \
+      | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')" || true
+    [[ -n "$gomod" && -f "$gomod" ]] && kube="$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -n1)"
+    [[ -n "$kube" ]] || die "cannot read the k8s.io/client-go version from helm.sh/helm/v3@$HELM_VERSION's go.mod"
+  fi
+  local v=helm.sh/helm/v3
+  go_install helm "$HELM_VERSION" "$v/cmd/helm@$HELM_VERSION" helm \
+    "-X $v/internal/version.version=$HELM_VERSION -X $v/internal/version.gitTreeState=clean -X $v/pkg/lint/rules.k8sVersionMajor=1 -X $v/pkg/lint/rules.k8sVersionMinor=$kube -X $v/pkg/chartutil.k8sVersionMajor=1 -X $v/pkg/chartutil.k8sVersionMinor=$kube" \
+    "several minutes, about 5-8"
+}
+
+# ---------------------------------------------------------------- schemathesis (PyPI)
+# The API fuzzer of the fuzz tests, in its own virtualenv keyed by version (a venv is not
+# relocatable, so it is built in place; a marker file says the install completed).
+install_schemathesis() {
+  [[ -n "${SCHEMATHESIS_VERSION:-}" ]] || die "SCHEMATHESIS_VERSION is not set in $VERSIONS_FILE"
+  local dest="$TOOLS_DIR/venv-schemathesis-$SCHEMATHESIS_VERSION" py log start
+  if [[ -f "$dest/.complete" && -x "$dest/bin/st" ]]; then
+    ok "schemathesis $SCHEMATHESIS_VERSION (cached)"
+  else
+    py="$(command -v python3 || true)"
+    [[ -n "$py" ]] || die "python3 (3.9+) is required for schemathesis"
+    "$py" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    info "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into a virtualenv (first time only, about a minute)…"
+    rm -rf "$dest"
+    mkdir -p "$TOOLS_DIR/tmp"
+    log="$TOOLS_DIR/tmp/schemathesis-$SCHEMATHESIS_VERSION.log"
+    start=$(date +%s)
+    if ! { "$py" -m venv "$dest" && "$dest/bin/python" -m pip install -q --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION"; } >"$log" 2>&1; then
+      tail -n 30 "$log" >&2
+      rm -rf "$dest"
+      die "installing schemathesis $SCHEMATHESIS_VERSION failed (log: $log)"
+    fi
+    [[ -x "$dest/bin/st" ]] || die "schemathesis $SCHEMATHESIS_VERSION installed no st command (log: $log)"
+    touch "$dest/.complete"
+    ok "schemathesis $SCHEMATHESIS_VERSION installed in $(elapsed "$start") → $dest"
+  fi
+  link "$dest/bin/st" st
+  link "$dest/bin/st" schemathesis
+}
+
+# ---------------------------------------------------------------- checkov (PyPI)
+# The IaC scanner of tests/deploy (Terraform, Dockerfiles, rendered Helm, workflows), in its own
+# virtualenv keyed by version, built in place like schemathesis's. Its python also carries
+# python-hcl2 (a checkov dependency), which tests/deploy uses to read the Terraform files.
+install_checkov() {
+  local dest="$TOOLS_DIR/venv-checkov-$CHECKOV_VERSION" py log start
+  if [[ -f "$dest/.complete" && -x "$dest/bin/checkov" ]]; then
+    ok "checkov $CHECKOV_VERSION (cached)"
+  else
+    py="$(command -v python3 || true)"
+    [[ -n "$py" ]] || die "python3 (3.9+) is required for checkov"
+    "$py" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    info "installing checkov $CHECKOV_VERSION from PyPI into a virtualenv (first time only, about a minute)…"
+    rm -rf "$dest"
+    mkdir -p "$TOOLS_DIR/tmp"
+    log="$TOOLS_DIR/tmp/checkov-$CHECKOV_VERSION.log"
+    start=$(date +%s)
+    if ! { "$py" -m venv "$dest" && "$dest/bin/python" -m pip install -q --disable-pip-version-check \
+        "checkov==$CHECKOV_VERSION"; } >"$log" 2>&1; then
+      tail -n 30 "$log" >&2
+      rm -rf "$dest"
+      die "installing checkov $CHECKOV_VERSION failed (log: $log)"
+    fi
+    [[ -x "$dest/bin/checkov" ]] || die "checkov $CHECKOV_VERSION installed no checkov command (log: $log)"
+    "$dest/bin/python" -c 'import hcl2' || die "checkov $CHECKOV_VERSION's virtualenv has no hcl2 module (log: $log)"
+    touch "$dest/.complete"
+    ok "checkov $CHECKOV_VERSION installed in $(elapsed "$start") → $dest"
+  fi
+  link "$dest/bin/checkov" checkov
+}
+
 # ---------------------------------------------------------------- Debian packages
 APT_UPDATED=0
+SUDO=()
 POLICY_RC=/usr/sbin/policy-rc.d
 POLICY_RC_OURS=0
 
 cleanup() {
-  if [[ $POLICY_RC_OURS == 1 ]]; then rm -f "$POLICY_RC"; fi
+  if [[ $POLICY_RC_OURS == 1 ]]; then "${SUDO[@]}" rm -f "$POLICY_RC"; fi
 }
 trap cleanup EXIT
-
-SUDO=()
 
 apt_install() { # apt_install <package...>  (installs, in one apt-get call, those not installed yet)
   local missing=() p
@@ -292,9 +388,19 @@ echo "Meridian tools → $TOOLS_DIR (bin: $BIN_DIR)"
 if wants otelcol; then install_otelcol; fi
 if wants jaeger; then
   go_build_in_module jaeger "$JAEGER_VERSION" github.com/jaegertracing/jaeger "$JAEGER_MODULE_VERSION" cmd/jaeger jaeger \
-    "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION" "several minutes, about 7"
+    "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION" "several minutes, 7 or so"
 fi
-if wants k6; then go_install k6 "$K6_VERSION" "go.k6.io/k6@$K6_VERSION" k6 "" "a few minutes, about 2-3"; fi
+if wants k6; then go_install k6 "$K6_VERSION" "go.k6.io/k6@$K6_VERSION" k6 "" "about 2 minutes"; fi
+if wants helm; then install_helm; fi
+if wants schemathesis; then install_schemathesis; fi
+if wants actionlint; then
+  go_install actionlint "$ACTIONLINT_VERSION" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" actionlint \
+    "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" "under a minute"
+fi
+if wants hclfmt; then
+  go_install hclfmt "$HCLFMT_VERSION" "github.com/hashicorp/hcl/v2/cmd/hclfmt@$HCLFMT_VERSION" hclfmt "" "under a minute"
+fi
+if wants checkov; then install_checkov; fi
 
 apt_pkgs=()
 for t in prometheus alertmanager nginx openssl; do

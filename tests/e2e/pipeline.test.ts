@@ -94,7 +94,9 @@ describe('local pipeline end to end', () => {
       const t = res.json?.data?.[0] as JaegerTrace | undefined;
       if (!t) return undefined;
       const seen = new Set(Object.values(t.processes).map((p) => p.serviceName));
-      return services.every((s) => seen.has(s)) ? t : undefined;
+      // A root span ends last and may be exported in a later batch than its children: wait for it.
+      const hasRoot = t.spans.some((s) => !parentOf(s));
+      return services.every((s) => seen.has(s)) && hasRoot ? t : undefined;
     });
   }
 

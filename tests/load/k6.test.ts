@@ -9,7 +9,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LocalStack, REPO_ROOT, request } from '@meridian/test-kit';
+
+// The script loads its edge images at init, so even `k6 inspect` needs them: make them first, as
+// `npm run load` does (a fresh clone has none; they are generated, not committed).
+before(async () => {
+  const { makeImages } = (await import(pathToFileURL(path.join(REPO_ROOT, 'loadtest/make-images.mjs')).href)) as {
+    makeImages: () => Promise<void>;
+  };
+  await makeImages();
+});
 
 const HOST = '127.0.0.1';
 const K6 = path.join(process.env.MERIDIAN_TOOLS_DIR || path.join(homedir(), '.cache', 'meridian', 'tools'), 'bin', 'k6');
