@@ -2,10 +2,17 @@ import { BadRequestException, Type, ValidationError, ValidationPipe } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
+import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
+import { FaultInjector } from './faults/fault-injector';
+import { publishFaultState } from './faults/state';
 import { installHttpMetrics } from './http-metrics';
+import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
 import { ProblemException, ProblemFilter } from './problem';
 import { ReadinessRegistry } from './readiness';
+import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
+import { loadConfigOrExit } from './config';
+import { contractResourceAttributes } from './telemetry/resource';
 import { shutdownTelemetry } from './telemetry/shutdown';
 
 export interface StartOptions {
@@ -19,6 +26,8 @@ export interface StartOptions {
   multipart?: boolean;
   /** Content types read as a raw Buffer body (images, tensors). */
   rawBodyTypes?: string[];
+  /** One paragraph for the OpenAPI document's description. */
+  description?: string;
 }
 
 function validationProblem(errors: ValidationError[]): ProblemException {
@@ -37,8 +46,10 @@ function validationProblem(errors: ValidationError[]): ProblemException {
  * ends the process with one readable line instead of a stack trace.
  */
 export async function startService(options: StartOptions): Promise<NestFastifyApplication> {
+  // Shared settings (faults, shutdown, resilience) are checked like the service's own.
+  const runtime = loadConfigOrExit(options.serviceName, RUNTIME_CONFIG);
   try {
-    return await createAndListen(options);
+    return await createAndListen(options, runtime);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason = e.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use` : e.message;
@@ -47,13 +58,17 @@ export async function startService(options: StartOptions): Promise<NestFastifyAp
   }
 }
 
-async function createAndListen(options: StartOptions): Promise<NestFastifyApplication> {
+async function createAndListen(options: StartOptions, runtime: RuntimeConfig): Promise<NestFastifyApplication> {
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
-  const adapter = new FastifyAdapter({ bodyLimit, logger: false, return503OnClosing: true });
+  // Requests that arrive on open connections while closing are served (with Connection: close)
+  // rather than refused: the drain is there so that nothing in flight fails.
+  const adapter = new FastifyAdapter({ bodyLimit, logger: false, return503OnClosing: false });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   installHttpMetrics(fastify);
+  // Security headers on every answer; JSON APIs need no relaxation of the default policy.
+  await app.register(helmet as never);
   if (options.multipart) await app.register(multipart as never, { limits: { fileSize: bodyLimit, files: 1, fields: 10 } } as never);
   if (options.rawBodyTypes?.length) {
     fastify.addContentTypeParser(options.rawBodyTypes, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
@@ -68,32 +83,64 @@ async function createAndListen(options: StartOptions): Promise<NestFastifyApplic
       exceptionFactory: (errors) => (errors.length ? validationProblem(errors) : new BadRequestException()),
     }),
   );
-  installGracefulShutdown(app, options.serviceName);
+  const document = JSON.stringify(
+    buildOpenApiDocument(app, options.serviceName, contractResourceAttributes()['service.version'], options.description),
+  );
+  fastify.get(OPENAPI_PATH, (_req, reply) => {
+    void reply.header('content-type', 'application/json; charset=utf-8').send(document);
+  });
+  publishFaultState();
+  let faults: FaultInjector | undefined;
+  if (runtime.FLAGS_FILE) {
+    faults = new FaultInjector({
+      serviceName: options.serviceName,
+      flagsFile: runtime.FLAGS_FILE,
+      pollMs: runtime.FLAGS_POLL_MS,
+      unsafeEnabled: runtime.FAULTS_UNSAFE_ENABLED,
+      memoryMaxMb: runtime.FAULT_MEMORY_MAX_MB,
+    });
+    faults.install(fastify, app.get(ReadinessRegistry));
+    await faults.start();
+  }
+  installGracefulShutdown(app, options.serviceName, runtime, faults);
   await app.listen(options.port, options.host);
   app.get(Logger).log(`${options.serviceName} listening on http://${options.host}:${options.port}`);
   return app;
 }
 
-/** On SIGTERM/SIGINT: fail readiness, stop accepting, let in-flight requests finish, flush telemetry, exit. */
-function installGracefulShutdown(app: NestFastifyApplication, serviceName: string): void {
+/**
+ * On SIGTERM/SIGINT: fail readiness, keep serving for SHUTDOWN_DRAIN_MS so load balancers notice,
+ * stop accepting, let in-flight requests finish, flush telemetry, exit, all within
+ * SHUTDOWN_TIMEOUT_MS (past it the process exits 1).
+ */
+function installGracefulShutdown(app: NestFastifyApplication, serviceName: string, runtime: RuntimeConfig, faults?: FaultInjector): void {
   let stopping = false;
+  const bound = runtime.SHUTDOWN_TIMEOUT_MS;
+  const drain = Math.min(runtime.SHUTDOWN_DRAIN_MS, bound);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     const started = Date.now();
     const logger = app.get(Logger);
     app.get(ReadinessRegistry).markShuttingDown();
+    logger.log(`${serviceName}: ${signal}: readiness now fails; draining ${drain} ms, then closing (bound ${bound} ms)`);
     const deadline = setTimeout(() => {
-      logger.error(`${serviceName}: shutdown took longer than 10 s, exiting`);
+      logger.error(`${serviceName}: shutdown took longer than ${bound} ms (SHUTDOWN_TIMEOUT_MS), exiting`);
       process.exit(1);
-    }, 10_000);
+    }, bound);
     deadline.unref();
+    let code = 0;
     try {
+      if (drain > 0) await new Promise((resolve) => setTimeout(resolve, drain));
+      await faults?.stop();
       await app.close();
       await shutdownTelemetry();
+    } catch (err) {
+      code = 1;
+      logger.error(`${serviceName}: error during shutdown: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       logger.log(`${serviceName} stopped after ${signal} in ${Date.now() - started} ms`);
-      process.exit(0);
+      process.exit(code);
     }
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

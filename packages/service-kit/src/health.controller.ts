@@ -1,8 +1,20 @@
-import { Controller, Get, HttpException, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpException, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { PrometheusController } from '@willsoto/nestjs-prometheus';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, type SchemaObject } from './openapi';
 import { ProblemException, toProblem } from './problem';
 import { ReadinessRegistry } from './readiness';
 
+const indicators: SchemaObject = { type: 'object', additionalProperties: { type: 'object', properties: { status: { type: 'string' } } } };
+/** Terminus' health answer. */
+const HEALTH_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok'] }, info: indicators, error: indicators, details: indicators },
+};
+
+@ApiTags('probes')
 @Controller()
 export class HealthController {
   constructor(
@@ -13,6 +25,8 @@ export class HealthController {
 
   /** Liveness: the event loop answers. Dependencies are not checked here, so a slow peer never restarts us. */
   @Get('healthy')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ description: 'Alive', schema: HEALTH_SCHEMA })
   @HealthCheck()
   healthy() {
     return this.health.check([async () => this.indicator.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
@@ -20,6 +34,9 @@ export class HealthController {
 
   /** Readiness: every registered dependency answers, and the service is not shutting down. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: dependencies answer and the service is not shutting down' })
+  @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
+  @ApiProblems(503)
   @HealthCheck()
   async ready() {
     const checks = [
@@ -46,5 +63,18 @@ export class HealthController {
       const failing = Object.keys(result.error ?? {});
       throw new ProblemException(503, `not ready: ${failing.join(', ')}`, 'not-ready', { checks: result.details ?? {} });
     }
+  }
+}
+
+/** /metrics from @willsoto/nestjs-prometheus, documented. */
+@ApiTags('probes')
+@Controller()
+export class MetricsController extends PrometheusController {
+  @Get()
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } })
+  override index(@Res({ passthrough: true }) response: unknown): Promise<string> {
+    return super.index(response);
   }
 }

@@ -1,15 +1,36 @@
-import axios, { AxiosError, AxiosInstance, AxiosRequestConfig } from 'axios';
+import axios, { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
 import { context, propagation } from '@opentelemetry/api';
+import { BrokenCircuitError, CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import { Gauge, register } from 'prom-client';
+import { faultState, markFault } from './faults/state';
 import { ProblemException } from './problem';
+import { runtimeConfig } from './runtime-config';
 
 export interface HttpClientOptions {
-  /** Name of the peer, used in error details ("service-b did not answer within 2000 ms"). */
+  /** Name of the peer, used in error details ("service-b did not answer within 2000 ms") and as the breaker's `peer` label. */
   peer: string;
   baseURL: string;
+  /** Budget of one call, retries included. */
   timeoutMs: number;
   maxResponseBytes?: number;
+  /** Retries of idempotent calls (default HTTP_RETRIES, 2); 0 for none. */
+  retries?: number;
+  /**
+   * Circuit breaker (default on: HTTP_BREAKER_THRESHOLD consecutive failures open it for
+   * HTTP_BREAKER_HALF_OPEN_MS). Off for readiness probes, which must report the peer as it is now.
+   */
+  breaker?: boolean | { threshold?: number; halfOpenAfterMs?: number };
+}
+
+/** Per-call options on top of axios' own. */
+export interface CallOptions extends AxiosRequestConfig {
+  /**
+   * Safe to send twice. GET and HEAD are; POST only when the caller says so (a prediction is a pure
+   * function of its input; an order is not).
+   */
+  idempotent?: boolean;
 }
 
 export interface PeerResponse<T> {
@@ -18,13 +39,53 @@ export interface PeerResponse<T> {
   headers: Record<string, string>;
 }
 
+/** 0 closed, 1 half-open, 2 open: higher is worse, so alerts can use `> 0` or `== 2`. */
+export const circuitBreakerState =
+  (register.getSingleMetric('circuit_breaker_state') as Gauge<'peer'> | undefined) ??
+  new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'State of the circuit breaker of outbound calls to a peer: 0 closed, 1 half-open, 2 open',
+    labelNames: ['peer'],
+  });
+
+const STATE_VALUE: Record<CircuitState, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
+
+/** Connection-level failures worth another attempt: the peer restarting, a reset keep-alive socket. */
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const RETRYABLE_STATUSES = new Set([502, 503, 504]);
+const BACKOFF_BASE_MS = 50;
+const BACKOFF_MAX_MS = 1000;
+/** Below this much budget left, another attempt would only time out. */
+const MIN_ATTEMPT_MS = 50;
+
+/** What the breaker counts as a failure: the peer did not answer, or answered 5xx. */
+class PeerFailure extends Error {
+  constructor(
+    readonly problem: ProblemException,
+    readonly retryable: boolean,
+  ) {
+    super(problem.message);
+  }
+}
+
 /**
- * Outbound HTTP with a timeout on every call. trace context and baggage are injected by the http
- * instrumentation. Failures become problem+json: 504 when the peer is too slow, 502 when it is
- * unreachable or answers 5xx.
+ * Outbound HTTP with the resilience every Meridian call needs: a time budget per call (retries
+ * included), bounded retries with jittered exponential backoff for idempotent calls only, and a
+ * circuit breaker per peer. Trace context and baggage are injected by the http instrumentation.
+ * Failures become problem+json: 504 when the peer is too slow, 502 when it is unreachable or
+ * answers 5xx, 503 `upstream-circuit-open` with Retry-After while the breaker is open.
  */
 export class HttpClient {
   private readonly axios: AxiosInstance;
+  private readonly retries: number;
+  private readonly breaker?: CircuitBreakerPolicy;
+  private readonly halfOpenAfterMs: number;
+  private openedAt = 0;
 
   constructor(private readonly options: HttpClientOptions) {
     this.axios = axios.create({
@@ -36,42 +97,110 @@ export class HttpClient {
       // Statuses are turned into problems below, not thrown by axios.
       validateStatus: () => true,
     });
+    const rc = runtimeConfig();
+    this.retries = options.retries ?? rc.HTTP_RETRIES;
+    const b = options.breaker ?? true;
+    const settings = typeof b === 'object' ? b : {};
+    this.halfOpenAfterMs = settings.halfOpenAfterMs ?? rc.HTTP_BREAKER_HALF_OPEN_MS;
+    if (b !== false) {
+      this.breaker = circuitBreaker(
+        handleWhen((err) => err instanceof PeerFailure),
+        { halfOpenAfter: this.halfOpenAfterMs, breaker: new ConsecutiveBreaker(settings.threshold ?? rc.HTTP_BREAKER_THRESHOLD) },
+      );
+      this.breaker.onBreak(() => (this.openedAt = Date.now()));
+      this.breaker.onStateChange((state) => circuitBreakerState.set({ peer: options.peer }, STATE_VALUE[state]));
+      circuitBreakerState.set({ peer: options.peer }, 0);
+    }
   }
 
   get peer(): string {
     return this.options.peer;
   }
 
-  async request<T>(config: AxiosRequestConfig): Promise<PeerResponse<T>> {
-    let res;
-    try {
-      res = await this.axios.request<T>(config);
-    } catch (err) {
-      throw this.toProblem(err);
-    }
-    if (res.status >= 500) {
-      throw new ProblemException(502, `${this.options.peer} answered ${res.status}`, 'upstream-error', { upstreamStatus: res.status });
-    }
-    return { status: res.status, data: res.data, headers: res.headers as Record<string, string> };
+  /** Closed, half-open or open, as the metric reports it. */
+  get breakerState(): 'closed' | 'half-open' | 'open' {
+    const v = this.breaker ? STATE_VALUE[this.breaker.state] : 0;
+    return v === 0 ? 'closed' : v === 1 ? 'half-open' : 'open';
   }
 
-  get<T>(path: string, config: AxiosRequestConfig = {}): Promise<PeerResponse<T>> {
+  async request<T>(config: CallOptions): Promise<PeerResponse<T>> {
+    const { idempotent, ...axiosConfig } = config;
+    const method = (axiosConfig.method ?? 'GET').toUpperCase();
+    const canRetry = idempotent ?? (method === 'GET' || method === 'HEAD');
+    const budgetMs = axiosConfig.timeout ?? this.options.timeoutMs;
+    const deadline = Date.now() + budgetMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.attempt<T>(axiosConfig, deadline, budgetMs);
+        return { status: res.status, data: res.data, headers: res.headers as Record<string, string> };
+      } catch (err) {
+        if (err instanceof BrokenCircuitError) throw this.circuitOpen();
+        if (!(err instanceof PeerFailure)) throw err;
+        const backoff = Math.random() * Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+        const left = deadline - Date.now() - backoff;
+        if (!canRetry || !err.retryable || attempt >= this.retries || left < MIN_ATTEMPT_MS) throw err.problem;
+        // Full jitter: callers that failed together do not come back together.
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
+  }
+
+  get<T>(path: string, config: CallOptions = {}): Promise<PeerResponse<T>> {
     return this.request<T>({ ...config, method: 'GET', url: path });
   }
 
-  post<T>(path: string, body: unknown, config: AxiosRequestConfig = {}): Promise<PeerResponse<T>> {
+  post<T>(path: string, body: unknown, config: CallOptions = {}): Promise<PeerResponse<T>> {
     return this.request<T>({ ...config, method: 'POST', url: path, data: body });
   }
 
-  private toProblem(err: unknown): ProblemException {
+  private attempt<T>(config: AxiosRequestConfig, deadline: number, budgetMs: number): Promise<AxiosResponse<T>> {
+    const once = async (): Promise<AxiosResponse<T>> => {
+      if (faultState.active['downstream-unreachable']) {
+        markFault('downstream-unreachable');
+        throw new PeerFailure(new ProblemException(502, `${this.options.peer} is unreachable (downstream-unreachable fault)`, 'upstream-unavailable'), true);
+      }
+      let res: AxiosResponse<T>;
+      try {
+        res = await this.axios.request<T>({ ...config, timeout: Math.max(1, deadline - Date.now()) });
+      } catch (err) {
+        throw this.failure(err, budgetMs);
+      }
+      if (res.status >= 500) {
+        const retryAfter = res.headers['retry-after'];
+        const p =
+          res.status === 503 && retryAfter
+            ? new ProblemException(503, `${this.options.peer} is unavailable`, 'upstream-unavailable', { upstreamStatus: 503 }, { 'retry-after': String(retryAfter) })
+            : new ProblemException(502, `${this.options.peer} answered ${res.status}`, 'upstream-error', { upstreamStatus: res.status });
+        throw new PeerFailure(p, RETRYABLE_STATUSES.has(res.status));
+      }
+      return res;
+    };
+    return this.breaker ? this.breaker.execute(once) : once();
+  }
+
+  private failure(err: unknown, budgetMs: number): PeerFailure {
     const e = err as AxiosError;
     if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || e.code === AxiosError.ERR_CANCELED) {
-      return new ProblemException(504, `${this.options.peer} did not answer within ${this.options.timeoutMs} ms`, 'upstream-timeout');
+      return new PeerFailure(new ProblemException(504, `${this.options.peer} did not answer within ${budgetMs} ms`, 'upstream-timeout'), false);
     }
     if (e.code === AxiosError.ERR_BAD_RESPONSE && /maxContentLength/.test(e.message)) {
-      return new ProblemException(502, `${this.options.peer} answered more than allowed`, 'upstream-error');
+      return new PeerFailure(new ProblemException(502, `${this.options.peer} answered more than allowed`, 'upstream-error'), false);
     }
-    return new ProblemException(502, `${this.options.peer} is unreachable (${e.code ?? 'error'})`, 'upstream-unavailable');
+    return new PeerFailure(
+      new ProblemException(502, `${this.options.peer} is unreachable (${e.code ?? 'error'})`, 'upstream-unavailable'),
+      RETRYABLE_CODES.has(e.code ?? '') || /socket hang up/i.test(e.message ?? ''),
+    );
+  }
+
+  private circuitOpen(): ProblemException {
+    const seconds = Math.max(1, Math.ceil((this.openedAt + this.halfOpenAfterMs - Date.now()) / 1000));
+    return new ProblemException(
+      503,
+      `calls to ${this.options.peer} are suspended after repeated failures; retry in ${seconds} s`,
+      'upstream-circuit-open',
+      { peer: this.options.peer, retryAfterSeconds: seconds },
+      { 'retry-after': String(seconds) },
+    );
   }
 }
 

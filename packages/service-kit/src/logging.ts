@@ -1,6 +1,6 @@
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
-import { isUntracedPath } from './telemetry/untraced-paths';
+import { isQuietPath } from './telemetry/untraced-paths';
 
 /**
  * pino JSON on stdout. The pino instrumentation adds trace_id and span_id to every line written
@@ -16,7 +16,7 @@ export function loggerOptions(serviceName: string, level: string): Params {
       formatters: { level: (label: string) => ({ level: label }) },
       redact: ['req.headers.authorization', 'req.headers.cookie'],
       // Middleware mounting rewrites req.url; originalUrl is the path the client asked for.
-      autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => isUntracedPath(req.originalUrl ?? req.url) },
+      autoLogging: { ignore: (req: IncomingMessage & { originalUrl?: string }) => isQuietPath(req.originalUrl ?? req.url) },
       serializers: {
         req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),

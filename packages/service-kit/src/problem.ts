@@ -46,7 +46,16 @@ export function problem(status: number, detail?: string, slug?: string, extensio
 
 /** Throw this from handlers to answer a specific problem type. */
 export class ProblemException extends HttpException {
-  constructor(status: number, detail: string, slug?: string, extensions: Record<string, unknown> = {}) {
+  /**
+   * @param headers extra response headers, e.g. `retry-after` on a 503 (they are not part of the body)
+   */
+  constructor(
+    status: number,
+    detail: string,
+    slug?: string,
+    extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
     super(problem(status, detail, slug, extensions), status);
   }
 }
@@ -90,6 +99,9 @@ export class ProblemFilter implements ExceptionFilter {
     const p = toProblem(exception);
     if (p.status >= 500 && !(exception instanceof HttpException)) {
       this.logger.error({ err: exception }, 'unhandled error');
+    }
+    if (exception instanceof ProblemException) {
+      for (const [name, value] of Object.entries(exception.headers)) void reply.header(name, value);
     }
     sendProblem(reply, request, p);
   }

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthController } from './health.controller';
+import { HealthController, MetricsController } from './health.controller';
 import { loggerOptions } from './logging';
 import { ReadinessRegistry } from './readiness';
 
@@ -20,7 +20,7 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       imports: [
         LoggerModule.forRoot(loggerOptions(options.serviceName, options.logLevel ?? 'info')),
-        PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true } }),
+        PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true }, controller: MetricsController }),
         TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
       ],
       controllers: [HealthController],

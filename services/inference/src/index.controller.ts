@@ -1,4 +1,6 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@meridian/service-kit';
+import { INDEX_SCHEMA } from './openapi-schemas';
 import { Config, SERVICE_NAME } from './config';
 import { EnsembleService } from './ensemble.service';
 import { ModelService } from './model.service';
@@ -15,6 +17,8 @@ export class IndexController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'What this process is (role, model or members), its input format and links' })
+  @ApiOkResponse({ description: 'Status and links', schema: INDEX_SCHEMA })
   index() {
     const input = {
       'application/octet-stream': `${TENSOR_BYTES} bytes: little-endian float32, shape ${SHAPE_TEXT} (optional header x-tensor-shape: ${SHAPE_TEXT})`,

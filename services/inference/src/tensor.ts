@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ProblemException } from '@meridian/service-kit';
+import { ProblemException, type SchemaObject } from '@meridian/service-kit';
 
 /** The one input shape every model role accepts: a batch of one 224×224 RGB image, NCHW. */
 export const TENSOR_SHAPE = [1, 3, 224, 224] as const;
@@ -8,6 +8,19 @@ export const TENSOR_BYTES = TENSOR_ELEMENTS * 4;
 export const SHAPE_TEXT = TENSOR_SHAPE.join(',');
 export const OCTET_STREAM = 'application/octet-stream';
 export const JSON_TYPE = 'application/json';
+
+/** The request body of /predict and /ensemble, per media type, for the OpenAPI document. */
+export const TENSOR_REQUEST_CONTENT: Record<string, SchemaObject> = {
+  [OCTET_STREAM]: { type: 'string', format: 'binary', description: `${TENSOR_BYTES} bytes: little-endian float32, NCHW ${SHAPE_TEXT}` },
+  [JSON_TYPE]: {
+    type: 'object',
+    required: ['data'],
+    properties: {
+      shape: { type: 'array', items: { type: 'integer' }, minItems: 4, maxItems: 4, example: [...TENSOR_SHAPE] },
+      data: { type: 'array', items: { type: 'number' }, description: `${TENSOR_ELEMENTS} numbers, NCHW` },
+    },
+  },
+};
 
 export interface InputTensor {
   data: Float32Array;

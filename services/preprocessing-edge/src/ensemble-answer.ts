@@ -8,6 +8,9 @@ export interface TopEntry {
 export interface EnsembleAnswer {
   model: 'ensemble';
   members: string[];
+  /** Set by the ensemble when one member failed and the answer comes from the other alone. */
+  degraded?: boolean;
+  failed?: { member: string }[];
   untrained: boolean;
   probabilities: number[];
   top5: TopEntry[];
@@ -28,6 +31,7 @@ export function ensembleAnswerProblem(data: unknown): string | undefined {
   if (data.model !== 'ensemble') return `model must be "ensemble" (got ${JSON.stringify(data.model)})`;
   if (!Array.isArray(data.members) || !data.members.every((m) => typeof m === 'string')) return 'members must be a list of model names';
   if (typeof data.untrained !== 'boolean') return 'untrained must be true or false';
+  if (data.degraded !== undefined && typeof data.degraded !== 'boolean') return 'degraded must be true or false';
   if (!Array.isArray(data.probabilities) || data.probabilities.length !== CLASS_COUNT || !data.probabilities.every(isFiniteNumber)) {
     return `probabilities must be ${CLASS_COUNT} numbers`;
   }

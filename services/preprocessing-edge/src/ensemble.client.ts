@@ -25,6 +25,9 @@ export class EnsembleClient implements OnModuleInit {
     baseURL: config.INFERENCE_URL,
     timeoutMs: Math.min(READINESS_TIMEOUT_MS, config.INFERENCE_TIMEOUT_MS),
     maxResponseBytes: 64 * 1024,
+    // The probe reports the ensemble as it is now: no retries, no breaker.
+    retries: 0,
+    breaker: false,
   });
 
   constructor(private readonly readiness: ReadinessRegistry) {}
@@ -38,7 +41,11 @@ export class EnsembleClient implements OnModuleInit {
     });
   }
 
-  /** POSTs the little-endian float32 tensor; answers the checked prediction or a 502/504 problem. */
+  /**
+   * POSTs the little-endian float32 tensor; answers the checked prediction or a 502/503/504 problem.
+   * Not retried: the ensemble already retries its members, and retrying at both layers multiplies
+   * the load on a struggling cloud.
+   */
   async predict(tensor: Buffer): Promise<EnsembleAnswer> {
     const res = await this.http.post<unknown>('/ensemble', tensor, {
       headers: { 'content-type': 'application/octet-stream', 'x-tensor-shape': TENSOR_SHAPE.join(',') },

@@ -1,5 +1,14 @@
 import { Controller, Get, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
-import { currentTraceId, withBaggage } from '@meridian/service-kit';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProblems,
+  ApiRequestBody,
+  BINARY_SCHEMA,
+  currentTraceId,
+  type SchemaObject,
+  withBaggage,
+} from '@meridian/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { config, SERVICE_NAME } from './config';
 import { EnsembleClient } from './ensemble.client';
@@ -7,6 +16,57 @@ import { decodeImage, resizeToInput } from './image-pipeline';
 import { elapsedMs, preprocessingDuration, roundMs, runStage } from './telemetry';
 import { TENSOR_BYTES, TENSOR_SHAPE, tensorBytes, toChwTensor } from './tensor';
 import { RAW_IMAGE_TYPES, readUpload } from './upload';
+
+const INDEX_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['service', 'status', 'site', 'accepts', 'maxUploadBytes', 'links'],
+  properties: {
+    service: { type: 'string', enum: [SERVICE_NAME] },
+    status: { type: 'string', enum: ['ok'] },
+    site: { type: 'string' },
+    inference: { type: 'string' },
+    accepts: { type: 'array', items: { type: 'string' } },
+    maxUploadBytes: { type: 'integer' },
+    links: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+};
+const ms: SchemaObject = { type: 'number', minimum: 0 };
+const PREDICTION_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['traceId', 'site', 'model', 'untrained', 'degraded', 'top5', 'timings'],
+  properties: {
+    traceId: { type: 'string', nullable: true, description: 'The trace of this request (null when tracing is off)' },
+    site: { type: 'string' },
+    model: { type: 'string', enum: ['ensemble'] },
+    untrained: { type: 'boolean', description: 'True when the models have generated (meaningless) weights' },
+    degraded: { type: 'boolean', description: 'True when the ensemble answered from one model because the other failed' },
+    failedMembers: { type: 'array', items: { type: 'string' } },
+    top5: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 5,
+      items: {
+        type: 'object',
+        required: ['index', 'label', 'score'],
+        properties: { index: { type: 'integer', minimum: 0, maximum: 999 }, label: { type: 'string' }, score: { type: 'number' } },
+      },
+    },
+    timings: {
+      type: 'object',
+      required: ['decodeMs', 'resizeMs', 'normalizeMs', 'inferenceMs', 'totalMs'],
+      properties: { decodeMs: ms, resizeMs: ms, normalizeMs: ms, inferenceMs: ms, totalMs: ms },
+    },
+    ensembleTimings: { type: 'object' },
+  },
+};
+const UPLOAD_CONTENT: Record<string, SchemaObject> = {
+  ...Object.fromEntries(RAW_IMAGE_TYPES.map((t) => [t, BINARY_SCHEMA])),
+  'multipart/form-data': {
+    type: 'object',
+    required: ['image'],
+    properties: { image: { ...BINARY_SCHEMA, description: 'One JPEG, PNG or WebP file (any field name is accepted)' } },
+  },
+};
 
 /** Image in, prediction out: decode, resize and normalise at the edge, classify in the cloud. */
 @Controller()
@@ -16,6 +76,8 @@ export class PreprocessingController {
   constructor(private readonly ensemble: EnsembleClient) {}
 
   @Get()
+  @ApiOperation({ summary: 'Status, site and what POST /preprocessing accepts' })
+  @ApiOkResponse({ description: 'Status and links', schema: INDEX_SCHEMA })
   index() {
     return {
       service: SERVICE_NAME,
@@ -30,6 +92,10 @@ export class PreprocessingController {
 
   @Post('preprocessing')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Classifies one image: decode, resize and normalise here, then ask the cloud ensemble' })
+  @ApiRequestBody(UPLOAD_CONTENT, { description: 'One JPEG, PNG or WebP image: the raw bytes with their content type, or one file in multipart/form-data' })
+  @ApiOkResponse({ description: 'The top-5 classes, per-stage timings and the trace id', schema: PREDICTION_SCHEMA })
+  @ApiProblems(400, 413, 415, 422, 502, 503, 504)
   async preprocess(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const startedAt = performance.now();
     const upload = await readUpload(req, reply, config.MAX_UPLOAD_BYTES);
@@ -99,6 +165,9 @@ export class PreprocessingController {
         site: config.EDGE_SITE_ID,
         model: answer.model,
         untrained: answer.untrained,
+        // The ensemble answered from one model only; which one failed is in its answer.
+        degraded: answer.degraded === true,
+        ...(answer.degraded ? { failedMembers: Array.isArray(answer.failed) ? answer.failed.map((f) => String(f?.member)) : [] } : {}),
         top5: answer.top5.map(({ index, label, score }) => ({ index, label, score })),
         timings,
         ensembleTimings: answer.timings,

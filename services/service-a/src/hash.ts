@@ -1,9 +1,21 @@
 import { createHash } from 'node:crypto';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { SchemaObject } from '@meridian/service-kit';
 import { config } from './config';
 
 export const HASH_MAX_DATA_LENGTH = 65_536;
+
+/** The body of POST /hash as the OpenAPI document states it (JSON or form). */
+export const HASH_REQUEST_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['data'],
+  additionalProperties: false,
+  properties: {
+    data: { type: 'string', maxLength: HASH_MAX_DATA_LENGTH },
+    iterations: { type: 'integer', minimum: 1, maximum: config.HASH_MAX_ITERATIONS, default: 1 },
+  },
+};
 
 export class HashRequest {
   @IsString()

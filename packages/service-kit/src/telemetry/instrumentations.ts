@@ -2,7 +2,7 @@ import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentation
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { IncomingMessage } from 'node:http';
-import { isUntracedPath } from './untraced-paths';
+import { isQuietPath } from './untraced-paths';
 
 /**
  * The explicit instrumentation list of the telemetry contract. Everything else (fs, net, dns, and
@@ -18,13 +18,13 @@ export const ENABLED_AUTO_INSTRUMENTATIONS = [
 
 export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMENTATIONS ?? 'contract'): Instrumentation[] {
   const http = {
-    ignoreIncomingRequestHook: (req: IncomingMessage) => isUntracedPath(req.url),
+    ignoreIncomingRequestHook: (req: IncomingMessage) => isQuietPath(req.url),
   };
   const fastify = new FastifyOtelInstrumentation({
     registerOnInitialization: true,
     // One span for the route handler; a span per Fastify hook would triple a trace's size for nothing.
     instrumentHooks: false,
-    ignorePaths: (route) => isUntracedPath(route.url),
+    ignorePaths: (route) => isQuietPath(route.url),
   }) as unknown as Instrumentation;
   if (mode === 'all') {
     return [...getNodeAutoInstrumentations({ '@opentelemetry/instrumentation-http': http }), fastify];

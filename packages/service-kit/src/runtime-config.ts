@@ -1,0 +1,36 @@
+import { ConfigOf, env, parseConfig } from './config';
+
+/**
+ * Settings every service shares (faults, shutdown, outbound resilience). startService checks them
+ * at startup like a service's own configuration: a bad value stops it with one line naming it.
+ */
+export const RUNTIME_CONFIG = {
+  /** flagd-format flag file; unset = no fault injection, the flag provider is not started. */
+  FLAGS_FILE: env.optionalString(),
+  /** How often the flag file is re-read; 0 leaves change detection to the flagd provider (~5 s). */
+  FLAGS_POLL_MS: env.int(500, 0, 60_000),
+  /** The crash, CPU-hog and memory-growth faults act only when this is true. */
+  FAULTS_UNSAFE_ENABLED: env.bool(false),
+  /** Ceiling of the memory-growth fault, so a forgotten flag cannot take the whole machine. */
+  FAULT_MEMORY_MAX_MB: env.int(512, 1, 65_536),
+  /** Upper bound of a graceful shutdown (drain + in-flight requests + telemetry flush). */
+  SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100, 600_000),
+  /** Time between failing readiness and closing the listener, so load balancers notice first. */
+  SHUTDOWN_DRAIN_MS: env.int(0, 0, 600_000),
+  /** Retries of idempotent outbound calls after a connection failure or a 502/503/504. */
+  HTTP_RETRIES: env.int(2, 0, 10),
+  /** Consecutive failures that open an outbound circuit breaker. */
+  HTTP_BREAKER_THRESHOLD: env.int(5, 1, 1000),
+  /** How long an open breaker refuses calls before letting one trial call through. */
+  HTTP_BREAKER_HALF_OPEN_MS: env.int(5000, 100, 600_000),
+};
+
+export type RuntimeConfig = ConfigOf<typeof RUNTIME_CONFIG>;
+
+let cached: RuntimeConfig | undefined;
+
+/** The shared settings, parsed once (startService parses them first, so a bad value exits there). */
+export function runtimeConfig(): RuntimeConfig {
+  cached ??= parseConfig(RUNTIME_CONFIG);
+  return cached;
+}
