@@ -33,6 +33,8 @@ if (flag('--help')) {
   EDGE_INGRESS_PORT, JAEGER_UI_PORT, JAEGER_QUERY_GRPC_PORT, JAEGER_OTLP_GRPC_PORT,
   JAEGER_OTLP_HTTP_PORT, JAEGER_HEALTH_PORT, JAEGER_METRICS_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT,
   ALERT_WEBHOOK_PORT (the local Alertmanager webhook sink, which prints alerts and keeps them in alerts.jsonl).
+  FAULTS_UNSAFE_ENABLED=false keeps the crash, CPU-hog and memory-growth faults off (default: on
+  locally; flip faults with npm run fault).
   EDGE_OTLP_TOKEN sets the edge ingress token (default: random per run). MERIDIAN_RUN_DIR is where
   generated configs and data go (default .cache/local, emptied at each start).
 `);
