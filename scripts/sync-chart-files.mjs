@@ -4,6 +4,7 @@
 // must carry the config itself:
 //   observability/prometheus/rules/*.yml        -> deploy/helm/meridian/files/rules/        (PrometheusRules)
 //   observability/grafana/dashboards/*.json     -> deploy/helm/meridian/files/dashboards/   (dashboard ConfigMaps)
+//   observability/flags/flags.json              -> deploy/helm/meridian/files/flags/flags.json (fault flags ConfigMap)
 //   observability/collector/config.yaml         -> deploy/helm/platform/otel-collector-gateway.yaml (alternateConfig)
 //   observability/alertmanager/alertmanager.yml -> deploy/helm/platform/kube-prometheus-stack.yaml (alertmanager.config)
 // The embedded copies sit between `# >>> synced from <source>` and `# <<< <source>` lines.
@@ -24,6 +25,9 @@ export const DIRS = [
   { from: 'observability/prometheus/rules', to: 'deploy/helm/meridian/files/rules', ext: '.yml' },
   { from: 'observability/grafana/dashboards', to: 'deploy/helm/meridian/files/dashboards', ext: '.json' },
 ];
+
+/** Single-file copies, byte for byte. */
+export const FILES = [{ from: 'observability/flags/flags.json', to: 'deploy/helm/meridian/files/flags/flags.json' }];
 
 /** Embedded copies: the source file, indented under `key`, between the marker lines. */
 export const EMBEDS = [
@@ -66,6 +70,12 @@ function plan() {
         changes.push({ path: path.join(dst, n), want: null, have: readFileSync(path.join(dst, n), 'utf8') });
       }
     }
+  }
+  for (const { from, to } of FILES) {
+    const want = readFileSync(path.join(ROOT, from), 'utf8');
+    const p = path.join(ROOT, to);
+    const have = existsSync(p) ? readFileSync(p, 'utf8') : null;
+    if (want !== have) changes.push({ path: p, want, have });
   }
   for (const e of EMBEDS) {
     const p = path.join(ROOT, e.target);

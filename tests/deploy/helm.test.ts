@@ -2,8 +2,9 @@
 // chart deploy/helm/meridian lints, renders for each values file, every rendered object is valid
 // for the Kubernetes (and Prometheus Operator) API schemas, values.schema.json rejects bad values,
 // and the rendered workloads keep the contract (probes, securityContext, resources, OTel env,
-// images). The copies of observability/ config inside deploy/helm (rules, dashboards, collector
-// and Alertmanager config) must equal their sources, and the real otelcol, amtool and jaeger
+// images, fault flags, shutdown and resilience settings). The copies of observability/ config
+// inside deploy/helm (rules, dashboards, fault flags, collector and Alertmanager config) must equal
+// their sources, and the real otelcol, amtool and jaeger
 // accept the configs the platform values carry. No cluster is involved: nothing is installed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -161,7 +162,7 @@ interface Container {
   readinessProbe?: any;
   resources?: any;
   securityContext?: any;
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; subPathExpr?: string; readOnly?: boolean }[];
 }
 
 /** Every container of every pod spec rendered (Deployments and the test Pod), with its pod spec. */
@@ -189,6 +190,9 @@ function assertHardened(owner: string, c: Container, pod: any): void {
   assert.ok(c.resources?.requests?.cpu, `${where}: no cpu request`);
   assert.ok(c.resources?.requests?.memory, `${where}: no memory request`);
   assert.ok(c.resources?.limits?.memory, `${where}: no memory limit`);
+  assert.ok(c.resources?.limits?.cpu, `${where}: no cpu limit`);
+  const uid = sc.runAsUser ?? pod.securityContext?.runAsUser;
+  assert.ok(uid >= 10000, `${where}: runAsUser ${uid}, not a high UID (>= 10000)`);
 }
 
 function env(c: Container, name: string): { value?: string; valueFrom?: any } {
@@ -310,10 +314,97 @@ test('the rendered images are exactly the expected repositories (and skaffold ca
     'inference-efficientnetb0': 'registry.local/i:t3',
     'inference-mobilenetv2': 'registry.local/i:t3',
   });
+  // An optional digest pins the image instead of the tag.
+  const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  const pinned = render('values.yaml', ['--set', 'serviceA.image.tag=t1', '--set', `serviceA.image.digest=${digest}`]);
+  assert.equal(named(pinned, 'Deployment', 'service-a').spec.template.spec.containers[0].image, `meridian/service-a@${digest}`);
   const appVersion = (parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
   assert.equal(named(render('values.yaml'), 'Deployment', 'service-a').spec.template.spec.containers[0].image, `meridian/service-a:${appVersion}`);
   const testPod = ofKind(render('values.yaml'), 'Pod')[0];
   assert.match(testPod.spec.containers[0].image, /^busybox:\d+\.\d+\.\d+$/, 'the test image is not pinned');
+});
+
+const FLAGS_SOURCE = join('observability', 'flags', 'flags.json');
+const podSpec = (d: K8sObject): any => d.spec.template.spec;
+const mainContainer = (d: K8sObject): Container => podSpec(d).containers[0] as Container;
+
+for (const values of VALUES_FILES) {
+  test(`${values}: the fault flags ConfigMap is observability/flags/flags.json, mounted as a directory, FLAGS_FILE inside it`, () => {
+    const source = readFileSync(join(repoRoot, FLAGS_SOURCE), 'utf8');
+    const hint = 'run: node scripts/sync-chart-files.mjs';
+    const copy = join(chartDir, 'files', 'flags', 'flags.json');
+    assert.ok(existsSync(copy), `${copy} is missing; ${hint}`);
+    assert.ok(readFileSync(copy, 'utf8') === source, `deploy/helm/meridian/files/flags/flags.json differs from ${FLAGS_SOURCE}; ${hint}`);
+
+    const objects = render(values);
+    const deployments = ofKind(objects, 'Deployment');
+    assert.equal(deployments.length, WORKLOADS.length);
+    for (const d of deployments) {
+      const where = d.metadata.name;
+      const c = mainContainer(d);
+      const flagsFile = env(c, 'FLAGS_FILE').value ?? '';
+      const mount = c.volumeMounts?.find((m) => flagsFile.startsWith(`${m.mountPath.replace(/\/$/, '')}/`));
+      assert.ok(mount, `${where}: FLAGS_FILE=${flagsFile} is not inside any volume mount`);
+      assert.equal(mount.mountPath, '/etc/meridian/flags', `${where}: flags mount path`);
+      // A subPath mount never sees ConfigMap updates (the kubelet swaps a symlink in the directory).
+      assert.equal(mount.subPath, undefined, `${where}: the flags ConfigMap is mounted with subPath, so edits would never reach the pod`);
+      assert.equal(mount.subPathExpr, undefined, `${where}: the flags ConfigMap is mounted with subPathExpr`);
+      assert.equal(mount.readOnly, true, `${where}: the flags mount is writable`);
+      const volume = (podSpec(d).volumes as { name: string; configMap?: { name: string; items?: unknown[] } }[]).find((v) => v.name === mount.name);
+      assert.ok(volume?.configMap, `${where}: volume ${mount.name} is not a ConfigMap`);
+      assert.equal(volume.configMap.items, undefined, `${where}: the flags volume projects selected keys`);
+
+      // The file the service reads is the repo's flag file, byte for byte.
+      const cm = named(objects, 'ConfigMap', volume.configMap.name);
+      const key = flagsFile.slice(mount.mountPath.replace(/\/$/, '').length + 1);
+      assert.ok(!key.includes('/'), `${where}: FLAGS_FILE ${flagsFile} is not directly in the mount`);
+      assert.ok(cm.data && key in cm.data, `${where}: ConfigMap ${cm.metadata.name} has no key ${key} (FLAGS_FILE=${flagsFile})`);
+      assert.ok(cm.data[key] === source, `ConfigMap ${cm.metadata.name} ${key} differs from ${FLAGS_SOURCE}`);
+      assert.doesNotThrow(() => JSON.parse(cm.data![key]!), `${cm.metadata.name}: ${key} is not JSON`);
+
+      // Unsafe faults (crash, cpu-hog, memory-growth) are off unless asked for.
+      assert.equal(env(c, 'FAULTS_UNSAFE_ENABLED').value, 'false', `${where}: FAULTS_UNSAFE_ENABLED`);
+    }
+  });
+}
+
+test('faults: unsafe=true reaches FAULTS_UNSAFE_ENABLED; enabled=false drops the ConfigMap, the mount and FLAGS_FILE', () => {
+  for (const d of ofKind(render('values.yaml', ['--set', 'faults.unsafe=true']), 'Deployment')) {
+    assert.equal(env(mainContainer(d), 'FAULTS_UNSAFE_ENABLED').value, 'true', d.metadata.name);
+  }
+  const off = render('values.yaml', ['--set', 'faults.enabled=false']);
+  assert.deepEqual(ofKind(off, 'ConfigMap').filter((c) => c.metadata.name.endsWith('-flags')), [], 'flags ConfigMap rendered with faults.enabled=false');
+  for (const d of ofKind(off, 'Deployment')) {
+    const c = mainContainer(d);
+    // A FLAGS_FILE without its file would stop the service at startup.
+    assert.equal(c.env?.find((e) => e.name === 'FLAGS_FILE'), undefined, `${d.metadata.name}: FLAGS_FILE without the flags`);
+    assert.ok(!c.volumeMounts?.some((m) => m.mountPath.startsWith('/etc/meridian/flags')), `${d.metadata.name}: flags still mounted`);
+    assert.ok(!(podSpec(d).volumes as { configMap?: unknown }[]).some((v) => v.configMap), `${d.metadata.name}: a ConfigMap volume is left`);
+  }
+});
+
+test('shutdown and resilience values reach every container; terminationGracePeriodSeconds covers drain + timeout', () => {
+  const cases: [string, string[], Record<string, string>][] = [
+    ['defaults', [], { SHUTDOWN_DRAIN_MS: '5000', SHUTDOWN_TIMEOUT_MS: '20000', HTTP_RETRIES: '2', HTTP_BREAKER_THRESHOLD: '5', HTTP_BREAKER_HALF_OPEN_MS: '5000' }],
+    [
+      'overrides',
+      ['--set', 'shutdown.drainMs=12345', '--set', 'shutdown.timeoutMs=60000', '--set', 'resilience.retries=0', '--set', 'resilience.breakerThreshold=3', '--set', 'resilience.breakerHalfOpenMs=250000'],
+      { SHUTDOWN_DRAIN_MS: '12345', SHUTDOWN_TIMEOUT_MS: '60000', HTTP_RETRIES: '0', HTTP_BREAKER_THRESHOLD: '3', HTTP_BREAKER_HALF_OPEN_MS: '250000' },
+    ],
+  ];
+  for (const [what, args, expected] of cases) {
+    for (const d of ofKind(render('values.yaml', args), 'Deployment')) {
+      const c = mainContainer(d);
+      for (const [name, value] of Object.entries(expected)) assert.equal(env(c, name).value, value, `${what}: ${d.metadata.name} ${name}`);
+      const drainMs = Number(env(c, 'SHUTDOWN_DRAIN_MS').value);
+      const timeoutMs = Number(env(c, 'SHUTDOWN_TIMEOUT_MS').value);
+      const grace = podSpec(d).terminationGracePeriodSeconds as number;
+      assert.ok(
+        Number.isInteger(grace) && grace >= (drainMs + timeoutMs) / 1000 + 5,
+        `${what}: ${d.metadata.name} terminationGracePeriodSeconds ${grace} < (${drainMs} + ${timeoutMs}) / 1000 + 5: the kubelet would SIGKILL a graceful shutdown`,
+      );
+    }
+  }
 });
 
 test('values.schema.json rejects invalid values (helm exits non-zero naming the schema)', () => {
@@ -324,6 +415,13 @@ test('values.schema.json rejects invalid values (helm exits non-zero naming the 
     ['misspelt key', ['--set', 'serviceB.replica=3']],
     ['wrong type', ['--set-string', 'autoscaling.enabled=yes']],
     ['latest test image', ['--set', 'tests.image=busybox:latest']],
+    ['malformed image digest', ['--set', 'inference.image.digest=abc123']],
+    ['low pod UID', ['--set', 'podSecurityContext.runAsUser=1000']],
+    ['negative shutdown drain', ['--set', 'shutdown.drainMs=-1']],
+    ['shutdown bound below the service minimum', ['--set', 'shutdown.timeoutMs=50']],
+    ['retries above the service maximum', ['--set', 'resilience.retries=11']],
+    ['string for a boolean fault switch', ['--set-string', 'faults.unsafe=yes']],
+    ['misspelt faults key', ['--set', 'faults.enable=false']],
   ];
   for (const [what, args] of bad) {
     const r = helm(templateArgs('values.yaml', args));
