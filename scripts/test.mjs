@@ -27,7 +27,7 @@ ensureAll();
 const roots = ['packages', 'services'].flatMap((d) =>
   readdirSync(path.join(ROOT, d)).map((n) => path.join(ROOT, d, n, 'dist/test')),
 );
-roots.push(path.join(ROOT, 'tests/dist'));
+roots.push(path.join(ROOT, 'tests/dist'), path.join(ROOT, 'bench/dist/test'));
 const filters = process.argv.slice(2);
 const files = roots
   .flatMap(testFiles)

@@ -1,40 +1,49 @@
-import path from 'node:path';
-import { freePort, load, LoadResult, startProcess, stopProcess } from './load';
-import type { Stack } from './bare-apps';
-
-export interface StackFigures {
-  stack: Stack;
-  runs: LoadResult[];
-  medianRps: number;
-}
-
-const BARE_APPS = path.join(__dirname, 'bare-apps.js');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /**
- * Requests per second of the same route on each stack, alternating stacks round by round so that
- * drift in the machine's load affects every side alike.
+ * 2b. The two NestJS HTTP adapters against each other, and against a bare node:http server: the
+ * same one-route app (bare-apps.ts), telemetry off.
  */
-export async function compareStacks(stacks: Stack[], rounds: number, seconds: number): Promise<StackFigures[]> {
-  const runs = new Map<Stack, LoadResult[]>(stacks.map((s) => [s, []]));
-  for (let round = 1; round <= rounds; round++) {
-    for (const stack of round % 2 ? stacks : [...stacks].reverse()) {
-      const port = await freePort();
-      const child = await startProcess([BARE_APPS, stack, String(port)]);
+import type { Comparison, Ctx } from './context';
+import type { LoadResult } from './load';
+import { alternate, saturate, startBareApp } from './rounds';
+import { fmt, medianPairedRatio, median } from './stats';
+
+const SIDES = ['nest-fastify', 'nest-express', 'node-http'] as const;
+
+export const adapters: Comparison = {
+  name: 'adapters',
+  title: 'NestJS adapters: Fastify vs Express vs bare node:http (same app, telemetry off)',
+  items: [2],
+  async run(ctx: Ctx) {
+    const runs = await alternate(ctx, SIDES, ctx.settings.rounds, async (stack): Promise<LoadResult> => {
+      const app = await startBareApp(stack);
       try {
-        const url = `http://127.0.0.1:${port}/`;
-        await load(url, 1); // warm-up: JIT and connection pool
-        const r = await load(url, seconds);
-        runs.get(stack)!.push(r);
-        process.stdout.write(`  round ${round}/${rounds} ${stack.padEnd(13)} ${Math.round(r.rps)} req/s  p99 ${r.p99Ms} ms  generator ${r.generatorCores.toFixed(2)} cores\n`);
+        return await saturate(ctx, { url: app.url }, [app.proc.pid], stack);
       } finally {
-        await stopProcess(child);
+        await app.stop();
       }
-    }
-  }
-  return stacks.map((stack) => ({ stack, runs: runs.get(stack)!, medianRps: median(runs.get(stack)!.map((r) => r.rps)) }));
-}
+    });
+    const rps = (s: (typeof SIDES)[number]) => runs[s].map((r) => r.rps);
+    const gen = (s: (typeof SIDES)[number]) => median(runs[s].map((r) => r.generatorCores));
+    const ctxLine = (a: (typeof SIDES)[number], b: (typeof SIDES)[number], spreadText: string) =>
+      `median ${fmt(median(rps(a)))} vs ${fmt(median(rps(b)))} req/s; generator ${gen(a).toFixed(2)} / ${gen(b).toFixed(2)} cores; ${spreadText}`;
+    const fe = medianPairedRatio(rps('nest-fastify'), rps('nest-express'));
+    ctx.figure({
+      id: 'adapters.fastify-over-express',
+      item: 2,
+      label: 'NestJS on Fastify ÷ NestJS on Express, GET / req/s',
+      value: fe.median,
+      unit: '',
+      detail: ctxLine('nest-fastify', 'nest-express', `rounds ${fmt(fe.min)}–${fmt(fe.max)} (n=${fe.n})`),
+    });
+    const fb = medianPairedRatio(rps('nest-fastify'), rps('node-http'));
+    ctx.figure({
+      id: 'adapters.nest-fastify-over-node-http',
+      item: 2,
+      label: 'NestJS on Fastify ÷ bare node:http, GET / req/s',
+      value: fb.median,
+      unit: '',
+      detail: ctxLine('nest-fastify', 'node-http', `rounds ${fmt(fb.min)}–${fmt(fb.max)} (n=${fb.n})`),
+    });
+    return runs;
+  },
+};

@@ -1,98 +1,114 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
+/**
+ * Load: autocannon in a child process (loadgen.ts), and a small open-loop fixed-rate driver for
+ * requests whose answers the benchmark needs to read (the edge's timings).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LoadgenOutput, LoadSpec } from './loadgen';
+import { CpuWindow, failure, start } from './procs';
+import { latencySummary, Latencies } from './stats';
 
-// autocannon ships no types; this is the part of its API the benchmarks use.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+export type { LoadSpec } from './loadgen';
 
-export interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number };
-  errors: number;
-  non2xx: number;
+export interface LoadResult extends LoadgenOutput {
+  /** CPU the server processes used meanwhile, in cores. */
+  serverCores: number;
 }
 
-export interface LoadResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  non2xx: number;
-  /** CPU the load generator itself used, in cores, so a saturated generator is visible. */
+/** A generator using 90 % of a core or more limits what it measures; results say so. */
+export const GENERATOR_SATURATED_CORES = 0.9;
+
+const LOADGEN = path.join(__dirname, 'loadgen.js');
+
+/** Runs autocannon per spec in a child process; serverPids' CPU is measured over the same window. */
+export async function runLoad(spec: LoadSpec, serverPids: number[] = []): Promise<LoadResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-loadgen-'));
+  const specFile = path.join(dir, 'spec.json');
+  writeFileSync(specFile, JSON.stringify(spec));
+  const gen = start('loadgen', process.execPath, [LOADGEN, `@${specFile}`], { keepStdout: true });
+  // The server's CPU is measured over the generator's measured window: from its "measuring" line
+  // (after the warm-up) to its result line.
+  let win: CpuWindow | undefined;
+  let serverCores = NaN;
+  gen.child.stdout!.on('data', (c: Buffer) => {
+    const text = c.toString('utf8');
+    if (!win && text.includes('measuring')) win = new CpuWindow(serverPids);
+    if (win && Number.isNaN(serverCores) && text.includes('{')) serverCores = win.cores();
+  });
+  const code = await gen.exited;
+  rmSync(dir, { recursive: true, force: true });
+  const line = gen.tail.filter((l) => l.startsWith('{')).pop();
+  if (code !== 0 || !line) throw failure(gen, `failed against ${spec.url}`);
+  if (serverPids.length === 0) serverCores = NaN;
+  return { ...(JSON.parse(line) as LoadgenOutput), serverCores };
+}
+
+export function generatorNote(r: { generatorCores: number }): string {
+  return r.generatorCores >= GENERATOR_SATURATED_CORES ? ' GENERATOR SATURATED (a full core): figure limited by the load generator' : '';
+}
+
+/** One line of progress for a load run. */
+export function describeLoad(r: LoadResult): string {
+  return (
+    `${Math.round(r.rps).toLocaleString('en-US')} req/s  p50 ${r.latencyMs.p50.toFixed(2)} ms  p99 ${r.latencyMs.p99.toFixed(2)} ms  ` +
+    (Number.isNaN(r.serverCores) ? '' : `server ${r.serverCores.toFixed(2)} cores  `) +
+    `generator ${r.generatorCores.toFixed(2)} cores` +
+    (r.errors || r.non2xx ? `  errors ${r.errors} non-2xx ${r.non2xx}` : '') +
+    generatorNote(r)
+  );
+}
+
+export interface FixedRateResult<T> {
+  answers: T[];
+  latencyMs: Latencies;
+  failures: number;
+  /** Requests not sent because maxInFlight were already waiting (the server fell behind). */
+  skipped: number;
   generatorCores: number;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs autocannon against a loopback URL for a bounded time. */
-export async function load(url: string, seconds: number, connections = 32, extra: Record<string, unknown> = {}): Promise<LoadResult> {
+/**
+ * Calls fn at a fixed rate for a number of seconds, without waiting for earlier calls (open loop,
+ * so a slow answer does not lower the offered rate), at most maxInFlight at once.
+ */
+export async function fixedRate<T>(rate: number, seconds: number, fn: () => Promise<T>, maxInFlight = 32): Promise<FixedRateResult<T>> {
+  const answers: T[] = [];
+  const latencies: number[] = [];
+  let failures = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  const pending: Promise<void>[] = [];
   const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const r = await autocannon({ url, duration: seconds, connections, ...extra });
-  const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+  const t0 = performance.now();
+  const n = Math.max(1, Math.round(rate * seconds));
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= maxInFlight) {
+      skipped++;
+      continue;
+    }
+    inFlight++;
+    const sent = performance.now();
+    pending.push(
+      fn()
+        .then((a) => {
+          latencies.push(performance.now() - sent);
+          answers.push(a);
+        })
+        .catch(() => void failures++)
+        .finally(() => void inFlight--),
+    );
+  }
+  await Promise.all(pending);
   const cpu = process.cpuUsage(cpu0);
   return {
-    rps: r.requests.average,
-    p50Ms: r.latency.p50,
-    p99Ms: r.latency.p99,
-    errors: r.errors,
-    non2xx: r.non2xx,
-    generatorCores: (cpu.user + cpu.system) / wallUs,
+    answers,
+    latencyMs: latencySummary(latencies),
+    failures,
+    skipped,
+    generatorCores: (cpu.user + cpu.system) / 1e6 / ((performance.now() - t0) / 1000),
   };
-}
-
-/** Spawns a process and resolves once it prints "ready" (or its /ready answers, with readyUrl). */
-export async function startProcess(
-  args: string[],
-  env: Record<string, string> = {},
-  readyUrl?: string,
-  timeoutMs = 30_000,
-): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const until = Date.now() + timeoutMs;
-  if (!readyUrl) {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
-      child.stdout!.on('data', (c: Buffer) => {
-        if (c.toString().includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-    });
-    return child;
-  }
-  child.stdout!.resume();
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${stderr}`);
-    try {
-      if ((await fetch(readyUrl, { signal: AbortSignal.timeout(1000) })).status === 200) return child;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`not ready at ${readyUrl} in ${timeoutMs} ms: ${stderr}`);
-}
-
-export async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -1,47 +1,119 @@
 /**
- * `npm run bench`: each comparison runs its sides alternately in one run on this machine; the
- * ratios are what matter, absolute figures are printed for context only.
+ * `npm run bench [-- [--quick] [comparison ...]]`: runs the chosen comparisons (all by default),
+ * each with its sides alternating round by round on this machine, and writes
+ * bench/results/latest.{json,md} and the generated section of docs/benchmarks.md. A comparison run
+ * alone replaces only its own entry, so each can be rerun.
+ *
+ * Ratios and differences are what count; absolute figures are printed for context, never asserted.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { compareStacks } from './adapters';
+import { adapters } from './adapters';
+import { coldstart } from './coldstart';
+import { collector } from './collector';
+import { Comparison, ComparisonResult, Ctx, FULL, QUICK } from './context';
+import { edge } from './edge';
+import { framework } from './framework';
+import { hop } from './hop';
+import { memory } from './memory';
+import { stopAll, stopAllSync } from './procs';
+import { loadResults, machine, Results, versions, write } from './report';
+import { checkBuilt } from './services';
+import { scrape } from './scrape';
+import { stack } from './stack';
+import { tracing } from './tracing';
 
-const RESULTS = path.resolve(__dirname, '../../results');
+/** In the order of the benchmark list (docs/benchmarks.md). */
+export const COMPARISONS: Comparison[] = [tracing, framework, adapters, hop, memory, coldstart, scrape, collector, edge, stack];
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const rounds = quick ? 2 : 3;
-  const seconds = quick ? 3 : 8;
-  process.stdout.write(`HTTP stacks: GET / with the same JSON body, telemetry off (${rounds} rounds × ${seconds} s each)\n`);
-  const stacks = await compareStacks(['nest-fastify', 'nest-express', 'node-http'], rounds, seconds);
-  const rps = Object.fromEntries(stacks.map((s) => [s.stack, s.medianRps]));
-  const ratios = {
-    fastifyOverExpress: rps['nest-fastify'] / rps['nest-express'],
-    nestFastifyOverBare: rps['nest-fastify'] / rps['node-http'],
-    nestExpressOverBare: rps['nest-express'] / rps['node-http'],
-  };
-  const result = {
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    stacks,
-    ratios,
-  };
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(path.join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
-  const table = [
-    '| comparison | ratio | figures (median req/s) |',
-    '|---|---|---|',
-    `| NestJS on Fastify / NestJS on Express | ${ratios.fastifyOverExpress.toFixed(2)} | ${Math.round(rps['nest-fastify'])} / ${Math.round(rps['nest-express'])} |`,
-    `| NestJS on Fastify / bare node:http | ${ratios.nestFastifyOverBare.toFixed(2)} | ${Math.round(rps['nest-fastify'])} / ${Math.round(rps['node-http'])} |`,
-    `| NestJS on Express / bare node:http | ${ratios.nestExpressOverBare.toFixed(2)} | ${Math.round(rps['nest-express'])} / ${Math.round(rps['node-http'])} |`,
+function usage(): string {
+  return [
+    'npm run bench [-- [--quick] [comparison ...]]',
+    '',
+    '  --quick   a couple of seconds per side, fewer rounds (development; figures are noisy)',
+    '  --list    list the comparisons',
+    '',
+    'Comparisons (default: all):',
+    ...COMPARISONS.map((c) => `  ${c.name.padEnd(10)} ${c.title}`),
+    '',
   ].join('\n');
-  const md = `Measured ${result.date.slice(0, 10)} on ${result.machine.cpus} × ${result.machine.model}, Node ${process.version}; load generator (autocannon) on the same machine.\n\n${table}\n`;
-  writeFileSync(path.join(RESULTS, 'latest.md'), md);
-  process.stdout.write(`\n${md}`);
 }
 
-main().catch((err) => {
+let stopping = false;
+function onSignal(sig: NodeJS.Signals): void {
+  if (stopping) {
+    stopAllSync();
+    process.exit(130);
+  }
+  stopping = true;
+  process.stderr.write(`\n${sig}: stopping every process the benchmark started (again to force)\n`);
+  void stopAll().finally(() => process.exit(130));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h') || args.includes('--list')) {
+    process.stdout.write(usage());
+    return;
+  }
+  const quick = args.includes('--quick');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !COMPARISONS.some((c) => c.name === n));
+  if (unknown.length) {
+    process.stderr.write(`unknown comparison(s): ${unknown.join(', ')}\n\n${usage()}`);
+    process.exit(2);
+  }
+  const chosen = names.length ? COMPARISONS.filter((c) => names.includes(c.name)) : COMPARISONS;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  checkBuilt();
+
+  const settings = quick ? QUICK : FULL;
+  const previous = loadResults();
+  const results: Results = { machine: machine(), versions: versions(), comparisons: { ...(previous?.comparisons ?? {}) } };
+  const runStarted = performance.now();
+  process.stdout.write(
+    `${quick ? 'Quick' : 'Full'} run of ${chosen.map((c) => c.name).join(', ')} on ${results.machine.cpus} × ${results.machine.model} ` +
+      `(load average ${results.machine.loadAverage1m}); ${settings.rounds} rounds of ${settings.seconds} s per side after ${settings.warmup} s of warm-up\n`,
+  );
+  const failed: string[] = [];
+  for (const c of chosen) {
+    const ctx = new Ctx(c.name, settings, runStarted);
+    ctx.log(c.title);
+    const t0 = performance.now();
+    try {
+      const raw = await c.run(ctx);
+      const result: ComparisonResult = {
+        name: c.name,
+        title: c.title,
+        date: new Date().toISOString(),
+        quick,
+        seconds: (performance.now() - t0) / 1000,
+        figures: ctx.figures,
+        notes: ctx.notes,
+        raw,
+      };
+      results.comparisons[c.name] = result;
+      ctx.log(`done in ${Math.round(result.seconds)} s`);
+    } catch (err) {
+      if (stopping) return;
+      failed.push(c.name);
+      process.stderr.write(`[${c.name}] failed: ${err instanceof Error ? err.stack ?? err.message : err}\n`);
+      await stopAll();
+    }
+    // Results so far are kept even if a later comparison fails or the run is interrupted.
+    write(results, COMPARISONS.map((x) => x.name));
+  }
+  const { md } = write(results, COMPARISONS.map((x) => x.name));
+  process.stdout.write(`\nWrote bench/results/latest.json, ${md.replace(/.*\/bench\//, 'bench/')} and the table in docs/benchmarks.md ` + `(${Math.round((performance.now() - runStarted) / 1000)} s)\n`);
+  const misses = chosen.flatMap((c) => (results.comparisons[c.name]?.figures ?? []).filter((f) => f.met === false).map((f) => `  ${c.name}: ${f.label}`));
+  if (misses.length) process.stdout.write(`Targets not met:\n${misses.join('\n')}\n`);
+  if (failed.length) {
+    process.stderr.write(`Failed: ${failed.join(', ')}\n`);
+    process.exit(1);
+  }
+}
+
+main().catch(async (err) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : err}\n`);
+  await stopAll();
   process.exit(1);
 });

@@ -1,0 +1,159 @@
+/**
+ * Meridian services as the benchmarks run them: built output, one process each, on free loopback
+ * ports, with the OpenTelemetry SDK off, on (the contract's instrumentation list) or on with the
+ * full auto-instrumentation set.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './paths';
+import type { Pipeline } from './pipeline';
+import { freePort, start, stop, Tracked, waitReady } from './procs';
+
+/**
+ * off: no --require, OTEL_SDK_DISABLED=true (the SDK is never loaded);
+ * on:  --require @meridian/service-kit/register, 100 % sampling (the default parentbased_always_on),
+ *      OTLP/HTTP protobuf to the collector, the explicit instrumentation list;
+ * all: as on, with MERIDIAN_OTEL_INSTRUMENTATIONS=all (the package's full default set).
+ */
+export type SdkMode = 'off' | 'on' | 'all';
+
+export type ServiceName =
+  | 'service-a'
+  | 'service-b'
+  | 'preprocessing-edge'
+  | 'inference-ensemble'
+  | 'inference-efficientnetb0'
+  | 'inference-mobilenetv2';
+
+const FOLDER: Record<ServiceName, string> = {
+  'service-a': 'service-a',
+  'service-b': 'service-b',
+  'preprocessing-edge': 'preprocessing-edge',
+  'inference-ensemble': 'inference',
+  'inference-efficientnetb0': 'inference',
+  'inference-mobilenetv2': 'inference',
+};
+
+export interface RunningService {
+  name: ServiceName;
+  sdk: SdkMode;
+  url: string;
+  proc: Tracked;
+  pid: number;
+  /** Process start (spawn) to the first 200 from /ready, in ms. */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+export function sdkEnv(sdk: SdkMode, pipeline?: Pipeline): Record<string, string> {
+  if (sdk === 'off') return { OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'none' };
+  if (!pipeline) throw new Error('the SDK-on sides need the collector (startPipeline)');
+  return {
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_EXPORTER_OTLP_ENDPOINT: pipeline.otlpHttp,
+    ...(sdk === 'all' ? { MERIDIAN_OTEL_INSTRUMENTATIONS: 'all' } : {}),
+  };
+}
+
+export interface StartServiceOptions {
+  sdk: SdkMode;
+  pipeline?: Pipeline;
+  env?: Record<string, string>;
+}
+
+export function checkBuilt(): void {
+  for (const folder of new Set(Object.values(FOLDER))) {
+    const main = path.join(ROOT, 'services', folder, 'dist/src/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: build first (npm run bench builds)`);
+  }
+  if (!existsSync(path.join(ROOT, 'services/inference/models/generated/mobilenetv2.onnx'))) {
+    throw new Error('the generated ONNX models are missing: run `npm run models` (npm run bench does it first)');
+  }
+}
+
+export async function startService(name: ServiceName, opts: StartServiceOptions): Promise<RunningService> {
+  const port = await freePort();
+  const folder = FOLDER[name];
+  const main = 'dist/src/main.js';
+  const args = opts.sdk === 'off' ? [main] : ['--require', '@meridian/service-kit/register', main];
+  const role: Record<string, string> = name.startsWith('inference-') ? { ROLE: name.slice('inference-'.length) } : {};
+  const env: Record<string, string> = {
+    // A clean environment: nothing of the caller's OTEL_*, FLAGS_FILE or ports leaks into a side.
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    OTEL_SERVICE_NAME: name,
+    LOG_LEVEL: 'info',
+    ...role,
+    ...sdkEnv(opts.sdk, opts.pipeline),
+    ...opts.env,
+  };
+  const t0 = performance.now();
+  const proc = start(`${name} (SDK ${opts.sdk})`, process.execPath, args, { cwd: path.join(ROOT, 'services', folder), env, clean: true });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const readyMs = await waitReady(proc, `${url}/ready`, t0, 60_000, 10);
+    return { name, sdk: opts.sdk, url, proc, pid: proc.pid, readyMs, stop: () => stop(proc) };
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+}
+
+export interface Chain {
+  services: Map<ServiceName, RunningService>;
+  get(name: ServiceName): RunningService;
+  stop(): Promise<void>;
+}
+
+function chain(services: Map<ServiceName, RunningService>): Chain {
+  return {
+    services,
+    get(name) {
+      const s = services.get(name);
+      if (!s) throw new Error(`${name} is not running`);
+      return s;
+    },
+    // Callers first, so nothing logs errors about a peer that went away.
+    stop: async () => {
+      for (const s of [...services.values()].reverse()) await s.stop();
+    },
+  };
+}
+
+/**
+ * Starts the named services one after the other in dependency order, each with its peers' URLs,
+ * so that each start (and its cold-start time) has the machine to itself.
+ */
+export async function startChain(names: ServiceName[], opts: StartServiceOptions, onReady?: (s: RunningService) => void): Promise<Chain> {
+  const order: ServiceName[] = ['service-b', 'service-a', 'inference-efficientnetb0', 'inference-mobilenetv2', 'inference-ensemble', 'preprocessing-edge'];
+  const need = new Set(names);
+  if (need.has('service-a')) need.add('service-b');
+  if (need.has('preprocessing-edge')) need.add('inference-ensemble');
+  if (need.has('inference-ensemble')) {
+    need.add('inference-efficientnetb0');
+    need.add('inference-mobilenetv2');
+  }
+  const running = new Map<ServiceName, RunningService>();
+  const c = chain(running);
+  try {
+    for (const name of order.filter((n) => need.has(n))) {
+      const peers: Record<string, string> = {};
+      if (name === 'service-a') peers.SERVICE_B_URL = running.get('service-b')!.url;
+      if (name === 'inference-ensemble') {
+        peers.EFFICIENTNETB0_URL = running.get('inference-efficientnetb0')!.url;
+        peers.MOBILENETV2_URL = running.get('inference-mobilenetv2')!.url;
+      }
+      if (name === 'preprocessing-edge') peers.INFERENCE_URL = running.get('inference-ensemble')!.url;
+      const s = await startService(name, { ...opts, env: { ...peers, ...opts.env } });
+      running.set(name, s);
+      onReady?.(s);
+    }
+  } catch (err) {
+    await c.stop();
+    throw err;
+  }
+  return c;
+}
