@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OtlpReceiver, request, ServiceProcess } from '@meridian/test-kit';
+import { OtlpReceiver, otlpTracingEnv, request, ServiceProcess } from '@meridian/test-kit';
 
 /** Spans are collected by an OTLP/HTTP receiver of the test's own; the pipeline tests use the real collector. */
 describe('trace of /call-service-b across service-a and service-b', () => {
@@ -9,12 +9,7 @@ describe('trace of /call-service-b across service-a and service-b', () => {
 
   before(async () => {
     const endpoint = await receiver.start();
-    const otel = {
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-      OTEL_BSP_SCHEDULE_DELAY: '100',
-    };
+    const otel = otlpTracingEnv(endpoint, { scheduleDelayMs: 100 });
     const b = await new ServiceProcess({ folder: 'service-b', name: 'service-b', env: otel }).start();
     procs.push(b);
     procs.push(await new ServiceProcess({ folder: 'service-a', name: 'service-a', env: { ...otel, SERVICE_B_URL: b.url } }).start());

@@ -1,52 +1,26 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { freePort, REPO_ROOT } from '@meridian/test-kit';
+import { type CommandResult, freePort, type Jaeger, type OtlpSpanSpec, otlpTracesJson, REPO_ROOT, runCommand, startJaeger } from '@meridian/test-kit';
 
 /**
  * `npm run trace` (scripts/trace.mjs) against the real Jaeger v2 binary on free loopback ports:
  * a trace of known shape goes in over OTLP/HTTP JSON, the waterfall must come out in tree order
  * with the offsets, durations, error and orphan markers that were sent.
  */
-const TOOLS = process.env.MERIDIAN_TOOLS_DIR || path.join(os.homedir(), '.cache/meridian/tools');
-const JAEGER_BIN = path.join(TOOLS, 'bin/jaeger');
 const SCRIPT = path.join(REPO_ROOT, 'scripts/trace.mjs');
 const MS = 1_000_000n; // ns
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 /** Runs the CLI with a bound; never throws on a non-zero exit. */
-function run(args: string[], jaegerUrl: string, timeoutMs = 20_000): Promise<Run> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, JAEGER_URL: jaegerUrl };
-    delete env.NO_COLOR;
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
+function run(args: string[], jaegerUrl: string, timeoutMs = 20_000): Promise<CommandResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, JAEGER_URL: jaegerUrl };
+  delete env.NO_COLOR;
+  return runCommand(process.execPath, [SCRIPT, ...args], { env, timeoutMs, graceMs: 0 });
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const str = (key: string, v: string) => ({ key, value: { stringValue: v } });
-const int = (key: string, v: number) => ({ key, value: { intValue: String(v) } });
 
 interface SpanSpec {
   id: string;
@@ -55,37 +29,30 @@ interface SpanSpec {
   kind: number;
   from: number; // ms from the trace start
   to: number;
-  attributes?: object[];
+  attributes?: Record<string, string | number>;
   status?: { code: number; message?: string };
 }
 
 function otlpTrace(traceId: string, t0: bigint, services: Record<string, SpanSpec[]>) {
-  return {
-    resourceSpans: Object.entries(services).map(([service, spans]) => ({
-      resource: { attributes: [str('service.name', service)] },
-      scopeSpans: [
-        {
-          scope: { name: 'trace-cli-test' },
-          spans: spans.map((s) => ({
-            traceId,
-            spanId: s.id,
-            ...(s.parent ? { parentSpanId: s.parent } : {}),
-            name: s.name,
-            kind: s.kind,
-            startTimeUnixNano: String(t0 + BigInt(s.from) * MS),
-            endTimeUnixNano: String(t0 + BigInt(s.to) * MS),
-            attributes: s.attributes ?? [],
-            status: s.status ?? { code: 0 },
-          })),
-        },
-      ],
-    })),
-  };
+  const spans: Record<string, OtlpSpanSpec[]> = {};
+  for (const [service, list] of Object.entries(services)) {
+    spans[service] = list.map((s) => ({
+      traceId,
+      spanId: s.id,
+      parentSpanId: s.parent,
+      name: s.name,
+      kind: s.kind,
+      startNs: t0 + BigInt(s.from) * MS,
+      endNs: t0 + BigInt(s.to) * MS,
+      attributes: s.attributes,
+      status: s.status,
+    }));
+  }
+  return otlpTracesJson(spans, 'trace-cli-test');
 }
 
 describe('npm run trace against a real Jaeger v2', () => {
-  let jaeger: ChildProcess | undefined;
-  const jaegerLog: string[] = [];
+  let jaeger: Jaeger | undefined;
   let queryUrl = '';
   const SERVER = 2;
   const CLIENT = 3;
@@ -93,42 +60,11 @@ describe('npm run trace against a real Jaeger v2', () => {
   const traceId = hex(16);
   const oldTraceId = hex(16);
   const ids = { root: hex(8), client: hex(8), cloud: hex(8), onnx: hex(8), render: hex(8), orphan: hex(8), missing: hex(8) };
-  const killJaeger = () => {
-    if (jaeger && jaeger.exitCode === null && jaeger.signalCode === null) jaeger.kill('SIGKILL');
-  };
 
   before(async () => {
-    assert.ok(existsSync(JAEGER_BIN), `jaeger binary not found at ${JAEGER_BIN}: run scripts/tools/install.sh (MERIDIAN_TOOLS_DIR overrides ~/.cache/meridian/tools)`);
-    const ports = new Set<number>();
-    while (ports.size < 6) ports.add(await freePort());
-    const [otlpGrpc, otlpHttp, queryHttp, queryGrpc, health, metrics] = [...ports];
-    process.once('exit', killJaeger);
-    jaeger = spawn(JAEGER_BIN, ['--config', path.join(REPO_ROOT, 'observability/jaeger/config.yaml')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        JAEGER_HOST: '127.0.0.1',
-        JAEGER_OTLP_GRPC_PORT: String(otlpGrpc),
-        JAEGER_OTLP_HTTP_PORT: String(otlpHttp),
-        JAEGER_QUERY_HTTP_PORT: String(queryHttp),
-        JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
-        JAEGER_HEALTH_PORT: String(health),
-        JAEGER_METRICS_PORT: String(metrics),
-        JAEGER_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    jaeger.stdout!.on('data', (d: Buffer) => jaegerLog.push(String(d)));
-    jaeger.stderr!.on('data', (d: Buffer) => jaegerLog.push(String(d)));
-    queryUrl = `http://127.0.0.1:${queryHttp}`;
-
     // Healthy within 30 s, or fail with Jaeger's own output.
-    for (const until = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 100))) {
-      assert.equal(jaeger.exitCode, null, `jaeger exited with ${jaeger.exitCode}:\n${jaegerLog.join('')}`);
-      const ok = await fetch(`http://127.0.0.1:${health}/status`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-      if (ok) break;
-      assert.ok(Date.now() < until, `jaeger not healthy within 30 s:\n${jaegerLog.join('')}`);
-    }
+    jaeger = await startJaeger();
+    queryUrl = jaeger.url;
 
     // The trace under test (a second ago) and an older one of svc-edge (ten minutes ago).
     // Spans are sent out of order on purpose: the CLI must sort them.
@@ -140,21 +76,21 @@ describe('npm run trace against a real Jaeger v2', () => {
         { id: ids.client, parent: ids.root, name: 'POST', kind: CLIENT, from: 10, to: 70 },
         {
           id: ids.root, name: 'GET /checkout', kind: SERVER, from: 0, to: 100,
-          attributes: [str('http.route', '/checkout'), int('http.response.status_code', 200), str('meridian.site', 'edge')],
+          attributes: { 'http.route': '/checkout', 'http.response.status_code': 200, 'meridian.site': 'edge' },
         },
       ],
       'svc-cloud': [
         { id: ids.onnx, parent: ids.cloud, name: 'onnx run', kind: INTERNAL, from: 20, to: 50 },
         {
           id: ids.cloud, parent: ids.client, name: 'POST /infer', kind: SERVER, from: 15, to: 65,
-          attributes: [str('http.route', '/infer'), int('http.response.status_code', 500)],
+          attributes: { 'http.route': '/infer', 'http.response.status_code': 500 },
           status: { code: 2, message: 'model exploded' },
         },
       ],
     });
     const older = otlpTrace(oldTraceId, t0 - 600_000n * MS, { 'svc-edge': [{ id: hex(8), name: 'GET /old', kind: SERVER, from: 0, to: 5 }] });
     for (const payload of [older, body]) {
-      const res = await fetch(`http://127.0.0.1:${otlpHttp}/v1/traces`, {
+      const res = await fetch(`http://127.0.0.1:${jaeger.ports.otlpHttp}/v1/traces`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(payload),
@@ -176,12 +112,7 @@ describe('npm run trace against a real Jaeger v2', () => {
   });
 
   after(async () => {
-    if (!jaeger || jaeger.exitCode !== null || jaeger.signalCode !== null) return;
-    const exited = new Promise((r) => jaeger!.once('exit', r));
-    jaeger.kill('SIGTERM');
-    const timer = setTimeout(killJaeger, 5000);
-    await exited;
-    clearTimeout(timer);
+    await jaeger?.stop();
   });
 
   test('the waterfall: header, tree order, indentation, offsets, durations, bars, markers', async () => {

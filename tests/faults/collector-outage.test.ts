@@ -3,78 +3,35 @@
 // Real, pinned otelcol from scripts/tools/install.sh; pause length COLLECTOR_PAUSE_SECONDS (default 30).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { freePort, parsePrometheus, REPO_ROOT, request, ServiceProcess } from '@meridian/test-kit';
+import { type Collector, otlpTracingEnv, parsePrometheus, request, ServiceProcess, startCollector } from '@meridian/test-kit';
 
 const PAUSE_S = Number(process.env.COLLECTOR_PAUSE_SECONDS ?? 30);
 const H = '127.0.0.1';
-const binDir = path.join(process.env.MERIDIAN_TOOLS_DIR || path.join(os.homedir(), '.cache', 'meridian', 'tools'), 'bin');
-
-function otelcol(): string {
-  const p = path.join(binDir, 'otelcol');
-  if (!existsSync(p)) assert.fail(`otelcol not found at ${p}: run scripts/tools/install.sh (it builds the pinned tools into ${binDir})`);
-  return p;
-}
+// Nothing listens on the collector's Jaeger endpoint (startCollector's default): the trace
+// exporter retries in the background, which is not what this test looks at.
+const COLLECTOR_ENV = { EDGE_OTLP_TOKEN: 'test-token-not-a-secret', COLLECTOR_LOG_LEVEL: 'error' };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`collector stopped for ${PAUSE_S} s under load`, { timeout: (PAUSE_S + 90) * 1000 }, () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-outage-'));
-  const ports: Record<string, number> = {};
-  let collector: ChildProcess | undefined;
+  let collector: Collector | undefined;
   let b: ServiceProcess;
   let a: ServiceProcess;
 
-  const startCollector = async () => {
-    const child = spawn(otelcol(), ['--config', path.join(REPO_ROOT, 'observability/collector/config.yaml')], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        COLLECTOR_OTLP_GRPC_ENDPOINT: `${H}:${ports.grpc}`,
-        COLLECTOR_OTLP_HTTP_ENDPOINT: `${H}:${ports.http}`,
-        EDGE_OTLP_HOST: H,
-        EDGE_OTLP_PORT: String(ports.edge),
-        EDGE_OTLP_TOKEN: 'test-token-not-a-secret',
-        // Nothing listens there: the trace exporter to Jaeger retries in the background, which
-        // is not what this test looks at.
-        JAEGER_OTLP_ENDPOINT: `${H}:${ports.jaeger}`,
-        PROM_EXPORTER_ENDPOINT: `${H}:${ports.prom}`,
-        COLLECTOR_LOGS_FILE: path.join(dir, 'logs.jsonl'),
-        COLLECTOR_HEALTH_ENDPOINT: `${H}:${ports.health}`,
-        COLLECTOR_TELEMETRY_HOST: H,
-        COLLECTOR_TELEMETRY_PORT: String(ports.telemetry),
-        COLLECTOR_LOG_LEVEL: 'error',
-      },
-      stdio: 'ignore',
-    });
-    collector = child;
-    for (let i = 0; i < 200; i++) {
-      if (child.exitCode !== null) assert.fail(`otelcol exited with ${child.exitCode}`);
-      try {
-        if ((await fetch(`http://${H}:${ports.health}/`, { signal: AbortSignal.timeout(500) })).status === 200) return;
-      } catch {
-        // not up yet
-      }
-      await sleep(100);
-    }
-    assert.fail('otelcol was not healthy within 20 s');
+  /** On free ports the first time; after the outage on the same ones, where the services still send. */
+  const bootCollector = async () => {
+    collector = await startCollector(COLLECTOR_ENV, { ports: collector?.ports, readyTimeoutMs: 20_000 });
   };
 
+  /** Killed (SIGKILL): an abrupt outage, nothing flushed on the way out. */
   const stopCollector = async () => {
-    const child = collector;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await collector?.stop('SIGKILL');
   };
 
   /** Spans the (current) collector accepted from the services. */
   const acceptedSpans = async () => {
     try {
-      const text = (await request(`http://${H}:${ports.telemetry}/metrics`, {}, 2000)).text;
+      const text = (await request(`http://${H}:${collector?.ports.telemetry}/metrics`, {}, 2000)).text;
       return parsePrometheus(text)
         .filter((s) => /^otelcol_receiver_accepted_spans(_total)?$/.test(s.name) && s.labels.receiver === 'otlp')
         .reduce((sum, s) => sum + s.value, 0);
@@ -87,13 +44,9 @@ describe(`collector stopped for ${PAUSE_S} s under load`, { timeout: (PAUSE_S + 
     (parsePrometheus((await request(p.url + '/metrics')).text).find((s) => s.name === 'process_resident_memory_bytes')?.value ?? 0) / 1024 / 1024;
 
   before(async () => {
-    for (const k of ['grpc', 'http', 'edge', 'jaeger', 'prom', 'health', 'telemetry']) ports[k] = await freePort();
-    await startCollector();
+    await bootCollector();
     const otel = {
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://${H}:${ports.http}`,
-      OTEL_BSP_SCHEDULE_DELAY: '500',
+      ...otlpTracingEnv(`http://${H}:${collector!.ports.http}`, { protocol: 'http/protobuf', scheduleDelayMs: 500 }),
       LOG_LEVEL: 'warn',
     };
     b = await new ServiceProcess({ folder: 'service-b', name: 'service-b', env: otel }).start();
@@ -104,7 +57,6 @@ describe(`collector stopped for ${PAUSE_S} s under load`, { timeout: (PAUSE_S + 
     await a?.stop();
     await b?.stop();
     await stopCollector();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test('services answer without errors, memory stays bounded, traces resume', async () => {
@@ -134,7 +86,7 @@ describe(`collector stopped for ${PAUSE_S} s under load`, { timeout: (PAUSE_S + 
         await sleep(Math.min(5, PAUSE_S - s) * 1000);
         rssSamples.push(await rssMb(a));
       }
-      await startCollector();
+      await bootCollector();
       const backAt = Date.now();
       while (Date.now() - backAt < 20_000) {
         if ((await acceptedSpans()) > 0) {

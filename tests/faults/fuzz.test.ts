@@ -3,34 +3,12 @@
 // body as documented (errors are problem+json). Fixed seed and a bounded number of examples.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, ServiceProcess } from '@meridian/test-kit';
+import { REPO_ROOT, runTool, ServiceProcess } from '@meridian/test-kit';
 
-const binDir = path.join(process.env.MERIDIAN_TOOLS_DIR || path.join(os.homedir(), '.cache', 'meridian', 'tools'), 'bin');
 const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '25';
-
-function schemathesis(): string {
-  const p = path.join(binDir, 'st');
-  if (!existsSync(p)) assert.fail(`schemathesis (st) not found at ${p}: run scripts/tools/install.sh (it installs the pinned version into ${binDir})`);
-  return p;
-}
-
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' } });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 describe('schemathesis fuzzes every service from its OpenAPI document', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-fuzz-'));
@@ -81,8 +59,8 @@ describe('schemathesis fuzzes every service from its OpenAPI document', { timeou
   for (const [name, extra] of cases) {
     test(name, async () => {
       const started = Date.now();
-      const { code, output } = await run(
-        schemathesis(),
+      const { code, output } = await runTool(
+        'st',
         [
           'run',
           `${procs[name].url}/openapi.json`,
@@ -103,8 +81,7 @@ describe('schemathesis fuzzes every service from its OpenAPI document', { timeou
           '--no-color',
           ...extra,
         ],
-        dir,
-        240_000,
+        { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' }, timeoutMs: 240_000, graceMs: 0 },
       );
       const summary = /(\d+) generated, .*/.exec(output)?.[0] ?? '';
       console.log(`${name}: schemathesis exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s; ${summary}`);

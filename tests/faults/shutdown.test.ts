@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { newTraceparent, OtlpReceiver, REPO_ROOT, request, ServiceProcess } from '@meridian/test-kit';
+import { newTraceparent, OtlpReceiver, otlpTracingEnv, REPO_ROOT, request, ServiceProcess } from '@meridian/test-kit';
 
 function fault(file: string, ...args: string[]): void {
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts/fault.mjs'), ...args, '--file', file], { stdio: 'pipe' });
@@ -61,11 +61,8 @@ describe('graceful shutdown on SIGTERM', { timeout: 90_000 }, () => {
       name: 'service-b',
       env: {
         FLAGS_FILE: flags,
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
-        // Long on purpose: only the shutdown flush can deliver the last spans in time.
-        OTEL_BSP_SCHEDULE_DELAY: '30000',
+        // A long schedule delay on purpose: only the shutdown flush can deliver the last spans in time.
+        ...otlpTracingEnv(otlp, { scheduleDelayMs: 30_000 }),
         ...env,
       },
     }).start();

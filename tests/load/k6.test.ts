@@ -3,14 +3,13 @@
 // for service-a whose thresholds must fail. Everything on 127.0.0.1, every run bounded in time.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LocalStack, REPO_ROOT, request } from '@meridian/test-kit';
+import { type CommandResult, freePort, LocalStack, REPO_ROOT, request, runCommand, toolPath } from '@meridian/test-kit';
 
 // The script loads its edge images at init, so even `k6 inspect` needs them: make them first, as
 // `npm run load` does (a fresh clone has none; they are generated, not committed).
@@ -22,48 +21,22 @@ before(async () => {
 });
 
 const HOST = '127.0.0.1';
-const K6 = path.join(process.env.MERIDIAN_TOOLS_DIR || path.join(homedir(), '.cache', 'meridian', 'tools'), 'bin', 'k6');
 const LOAD = path.join(REPO_ROOT, 'scripts', 'load.mjs');
 
 /** The `route` tags of service-a's mix, and the edge's. /crash is never part of it. */
 const SERVICE_A_ROUTES = ['/', '/healthy', '/ready', '/example', '/logs', '/call-service-b', '/hash', '/serverError', '/notFound'];
 const ALL_ROUTES = [...SERVICE_A_ROUTES, '/preprocessing'];
 
-function k6Path(): string {
-  if (!existsSync(K6)) assert.fail(`k6 not found at ${K6}: run bash scripts/tools/install.sh k6`);
-  return K6;
-}
-
-interface Run {
-  code: number | null;
-  output: string;
-  seconds: number;
-}
-
-/** Runs a command to completion, killed (SIGTERM, then SIGKILL) if it outlives timeoutMs. */
-function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', K6_NO_USAGE_REPORT: 'true', ...env } });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const term = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 10_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolve({ code, output, seconds: (Date.now() - started) / 1000 });
-    });
-  });
+/** Runs a command from the repo root to completion, SIGTERM if it outlives timeoutMs (k6 then writes its summary), SIGKILL 10 s later. */
+function run(cmd: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CommandResult> {
+  return runCommand(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', K6_NO_USAGE_REPORT: 'true', ...env }, timeoutMs, graceMs: 10_000 });
 }
 
 /** `k6 inspect`: the options a profile resolves to, without running it. */
 async function inspect(profile: string, env: Record<string, string> = {}): Promise<Record<string, any>> {
   const args = ['inspect', '--execution-requirements', '-e', `PROFILE=${profile}`];
   for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
-  const r = await run(k6Path(), [...args, 'loadtest/main.ts'], {}, 30_000);
+  const r = await run(toolPath('k6'), [...args, 'loadtest/main.ts'], {}, 30_000);
   assert.equal(r.code, 0, `k6 inspect ${profile}:\n${r.output}`);
   return JSON.parse(r.output);
 }
@@ -102,7 +75,7 @@ describe('k6 profiles', () => {
     const listed = await run(process.execPath, [LOAD, '--list'], {}, 10_000);
     const names = listed.output.trim().split('\n');
     // The script's own list (from profiles.ts) is what scripts/load.mjs offers.
-    const unknown = await run(k6Path(), ['inspect', '-e', 'PROFILE=nope', 'loadtest/main.ts'], {}, 30_000);
+    const unknown = await run(toolPath('k6'), ['inspect', '-e', 'PROFILE=nope', 'loadtest/main.ts'], {}, 30_000);
     assert.notEqual(unknown.code, 0);
     const fromScript = /profiles: ([\w, ]+)/.exec(unknown.output)?.[1].split(', ');
     assert.deepEqual(names, fromScript, unknown.output);
@@ -156,12 +129,7 @@ describe('k6 profiles', () => {
     assert.match(noK6.output, /k6 is not installed .*scripts\/tools\/install\.sh/);
 
     // A port nothing listens on: the stack is not running.
-    const closed = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, HOST, () => {
-        const port = (s.address() as AddressInfo).port;
-        s.close(() => resolve(port));
-      });
-    });
+    const closed = await freePort();
     const noStack = await run(process.execPath, [LOAD, 'smoke'], { SERVICE_A_URL: `http://${HOST}:${closed}`, EDGE_URL: `http://${HOST}:${closed}` }, 20_000);
     assert.equal(noStack.code, 1);
     assert.match(noStack.output, /service-a is not ready at .*\/ready \(ECONNREFUSED\).*start it with npm start/);
@@ -174,7 +142,7 @@ describe('smoke profile against the real local stack', { timeout: 360_000 }, () 
   const testid = `smoke-test-${process.pid}-${Date.now()}`;
 
   before(async () => {
-    k6Path();
+    toolPath('k6');
     stack = await LocalStack.start();
   });
   after(async () => {
@@ -197,7 +165,7 @@ describe('smoke profile against the real local stack', { timeout: 360_000 }, () 
       },
       90_000,
     );
-    t.diagnostic(`smoke run (k6 + checks): ${r.seconds.toFixed(1)} s`);
+    t.diagnostic(`smoke run (k6 + checks): ${(r.ms / 1000).toFixed(1)} s`);
     assert.equal(r.code, 0, `k6 exits 0 when every threshold is met:\n${r.output.slice(-4000)}`);
     assert.match(r.output, /RESULT: all thresholds met/);
     assert.match(r.output, /-o experimental-prometheus-rw/);
@@ -295,7 +263,7 @@ describe('thresholds fail when the service is slow', { timeout: 120_000 }, () =>
       { SERVICE_A_URL: base, EDGE_URL: base, LOAD_DURATION_SCALE: '0.25', LOAD_RESULTS_DIR: results, LOAD_TESTID: testid },
       60_000,
     );
-    t.diagnostic(`slow run: ${r.seconds.toFixed(1)} s`);
+    t.diagnostic(`slow run: ${(r.ms / 1000).toFixed(1)} s`);
     assert.equal(r.code, 99, `k6 exits 99 when thresholds are crossed:\n${r.output.slice(-4000)}`);
     assert.doesNotMatch(r.output, /experimental-prometheus-rw/);
     assert.match(r.output, /FAIL http_req_duration\{route:\/call-service-b\}\s+p\(95\)<300/);

@@ -4,54 +4,27 @@
 // webhook and applies the inhibition rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort, REPO_ROOT, runTool, startTool, type ToolProcess } from '@meridian/test-kit';
 
 const HOST = '127.0.0.1';
 const LOCAL_WEBHOOK = 'http://127.0.0.1:9095/alerts';
+const config = join(REPO_ROOT, 'observability', 'alertmanager', 'alertmanager.yml');
 
-function findRepoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'observability', 'alertmanager', 'alertmanager.yml'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`observability/alertmanager/alertmanager.yml not found above ${__dirname}`);
-    dir = parent;
-  }
-}
+const amtool = (args: string[]) => runTool('amtool', args, { timeoutMs: 60_000 });
 
-const repoRoot = findRepoRoot();
-const config = join(repoRoot, 'observability', 'alertmanager', 'alertmanager.yml');
-
-/** Same lookup as scripts/tools/install.sh: ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/bin. */
-const binDir = join(process.env.MERIDIAN_TOOLS_DIR || join(homedir(), '.cache', 'meridian', 'tools'), 'bin');
-
-function tool(name: string): string {
-  const path = join(binDir, name);
-  if (!existsSync(path)) {
-    assert.fail(`${name} not found at ${path}: run scripts/tools/install.sh (it installs the pinned tools into ${binDir})`);
-  }
-  return path;
-}
-
-function amtool(args: string[]): { status: number | null; stdout: string; output: string } {
-  const r = spawnSync(tool('amtool'), args, { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, output: `${r.stdout}${r.stderr}` };
-}
-
-function withCopy<T>(text: string, fn: (path: string) => T): T {
+async function withCopy(text: string, fn: (path: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-am-'));
   try {
     const path = join(dir, 'alertmanager.yml');
     writeFileSync(path, text);
-    return fn(path);
+    await fn(path);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -64,33 +37,33 @@ const active = original
   .filter((l) => !l.trimStart().startsWith('#'))
   .join('\n');
 
-test('amtool check-config accepts observability/alertmanager/alertmanager.yml (secret files absent)', () => {
+test('amtool check-config accepts observability/alertmanager/alertmanager.yml (secret files absent)', async () => {
   // The password and routing-key files are read at send time only; they need not exist to check.
-  const r = amtool(['check-config', config]);
-  assert.equal(r.status, 0, `amtool check-config failed:\n${r.output}`);
+  const r = await amtool(['check-config', config]);
+  assert.equal(r.code, 0, `amtool check-config failed:\n${r.output}`);
   assert.match(r.output, /SUCCESS/);
 });
 
-test('amtool check-config rejects a copy whose route names an undefined receiver', () => {
+test('amtool check-config rejects a copy whose route names an undefined receiver', async () => {
   const broken = original.replace(/(\n\s+- receiver: )pager\n/, '$1pager-nowhere\n');
   assert.notEqual(broken, original, 'the pager route changed: update this test');
-  withCopy(broken, (path) => {
-    const r = amtool(['check-config', path]);
-    assert.notEqual(r.status, 0, `amtool accepted a route to an undefined receiver:\n${r.output}`);
+  await withCopy(broken, async (path) => {
+    const r = await amtool(['check-config', path]);
+    assert.notEqual(r.code, 0, `amtool accepted a route to an undefined receiver:\n${r.output}`);
     assert.match(r.output, /pager-nowhere/, `the error does not name the undefined receiver:\n${r.output}`);
   });
 });
 
-test('routing: every alert reaches the local webhook, critical also the pager, warning also email', () => {
-  const route = (...labels: string[]): string => {
-    const r = amtool(['config', 'routes', 'test', `--config.file=${config}`, ...labels]);
-    assert.equal(r.status, 0, r.output);
+test('routing: every alert reaches the local webhook, critical also the pager, warning also email', async () => {
+  const route = async (...labels: string[]): Promise<string> => {
+    const r = await amtool(['config', 'routes', 'test', `--config.file=${config}`, ...labels]);
+    assert.equal(r.code, 0, r.output);
     return r.stdout.trim();
   };
-  assert.equal(route('alertname=TargetDown', 'job=service-a', 'severity=critical'), 'local-webhook,pager');
-  assert.equal(route('alertname=HighErrorRatio', 'job=service-a', 'severity=warning'), 'local-webhook,email');
-  assert.equal(route('alertname=Something', 'job=service-a', 'severity=info'), 'local-webhook');
-  assert.equal(route('alertname=Unlabelled'), 'local-webhook');
+  assert.equal(await route('alertname=TargetDown', 'job=service-a', 'severity=critical'), 'local-webhook,pager');
+  assert.equal(await route('alertname=HighErrorRatio', 'job=service-a', 'severity=warning'), 'local-webhook,email');
+  assert.equal(await route('alertname=Something', 'job=service-a', 'severity=info'), 'local-webhook');
+  assert.equal(await route('alertname=Unlabelled'), 'local-webhook');
 });
 
 test('grouping, inhibition and secrets as documented', () => {
@@ -106,20 +79,6 @@ test('grouping, inhibition and secrets as documented', () => {
 
 // ---------------------------------------------------------------------------------------------
 // A real Alertmanager with the repo config (the webhook URL moved to a free port)
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer();
-      server.listen(0, HOST);
-      await once(server, 'listening');
-      return server;
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
-  return ports;
-}
 
 interface WebhookAlert {
   status: string;
@@ -146,42 +105,26 @@ test('a real Alertmanager sends alerts to the webhook and inhibits error alerts 
   sink.listen(0, HOST);
   await once(sink, 'listening');
   const sinkPort = (sink.address() as AddressInfo).port;
-  const [apiPort] = await freePorts(1);
+  const apiPort = await freePort();
 
   const copy = original.replace(`url: ${LOCAL_WEBHOOK}`, `url: http://${HOST}:${sinkPort}/alerts`);
   assert.notEqual(copy, original, `url: ${LOCAL_WEBHOOK} not found in the config`);
   const dir = mkdtempSync(join(tmpdir(), 'meridian-am-live-'));
   writeFileSync(join(dir, 'alertmanager.yml'), copy);
-  const am = spawn(
-    tool('alertmanager'),
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=${HOST}:${apiPort}`,
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const keep = (c: Buffer): void => {
-    out = (out + c.toString('utf8')).slice(-8000);
-  };
-  am.stdout?.on('data', keep);
-  am.stderr?.on('data', keep);
   const api = `http://${HOST}:${apiPort}/api/v2`;
+  let am: ToolProcess | undefined;
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (am.exitCode !== null) assert.fail(`alertmanager exited with ${am.exitCode}:\n${out}`);
-      try {
-        if ((await fetch(`http://${HOST}:${apiPort}/-/ready`, { signal: AbortSignal.timeout(2_000) })).status === 200) break;
-      } catch {
-        // not up yet
-      }
-      if (Date.now() > deadline) assert.fail(`alertmanager not ready within 30 s:\n${out}`);
-      await delay(250);
-    }
+    am = await startTool(
+      'alertmanager',
+      [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=${HOST}:${apiPort}`,
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ],
+      { readyUrl: `http://${HOST}:${apiPort}/-/ready` },
+    );
 
     const alert = (labels: Record<string, string>): unknown => ({
       labels,
@@ -207,7 +150,7 @@ test('a real Alertmanager sends alerts to the webhook and inhibits error alerts 
     while (Date.now() < until && seen().length < 3) await delay(250);
     // a little longer, so an inhibited alert that wrongly gets through would show up too
     await delay(2_000);
-    assert.deepEqual(seen(), ['HighErrorRatio/probe-up', 'ServiceRestarting/probe-up', 'TargetDown/probe-down'], `webhook received:\n${JSON.stringify(received, null, 2)}\n${out}`);
+    assert.deepEqual(seen(), ['HighErrorRatio/probe-up', 'ServiceRestarting/probe-up', 'TargetDown/probe-down'], `webhook received:\n${JSON.stringify(received, null, 2)}\n${am.output()}`);
     for (const m of received) {
       assert.equal(m.receiver, 'local-webhook');
       assert.deepEqual(Object.keys(m.groupLabels).sort(), ['alertname', 'job']);
@@ -220,11 +163,7 @@ test('a real Alertmanager sends alerts to the webhook and inhibits error alerts 
     assert.equal(inhibited.status.state, 'suppressed');
     assert.equal(inhibited.status.inhibitedBy.length, 1);
   } finally {
-    if (am.exitCode === null) {
-      const exited = once(am, 'exit');
-      am.kill('SIGTERM');
-      await exited;
-    }
+    await am?.stop();
     sink.closeAllConnections();
     await new Promise<void>((done) => sink.close(() => done()));
     rmSync(dir, { recursive: true, force: true });

@@ -9,47 +9,18 @@
 // and the scan is cross-checked against promtool's own rule count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { type Collector, otlpTracesJson, REPO_ROOT, runTool, startCollector } from '@meridian/test-kit';
 
 const HOST = '127.0.0.1';
 
-function findRepoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'observability', 'prometheus', 'rules'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`observability/prometheus/rules not found above ${__dirname}`);
-    dir = parent;
-  }
-}
+const rulesDir = join(REPO_ROOT, 'observability', 'prometheus', 'rules');
+const testsDir = join(REPO_ROOT, 'observability', 'prometheus', 'tests');
 
-const repoRoot = findRepoRoot();
-const rulesDir = join(repoRoot, 'observability', 'prometheus', 'rules');
-const testsDir = join(repoRoot, 'observability', 'prometheus', 'tests');
-const collectorConfig = join(repoRoot, 'observability', 'collector', 'config.yaml');
-
-/** Same lookup as scripts/tools/install.sh: ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/bin. */
-const binDir = join(process.env.MERIDIAN_TOOLS_DIR || join(homedir(), '.cache', 'meridian', 'tools'), 'bin');
-
-function tool(name: string): string {
-  const path = join(binDir, name);
-  if (!existsSync(path)) {
-    assert.fail(`${name} not found at ${path}: run scripts/tools/install.sh (it installs the pinned tools into ${binDir})`);
-  }
-  return path;
-}
-
-function run(bin: string, args: string[], cwd?: string): { status: number | null; output: string } {
-  const r = spawnSync(bin, args, { cwd, encoding: 'utf8', timeout: 120_000 });
-  if (r.error) throw r.error;
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
+const promtool = (args: string[], cwd?: string) => runTool('promtool', args, { cwd, timeoutMs: 120_000 });
 
 const yamlFiles = (dir: string): string[] =>
   readdirSync(dir)
@@ -163,11 +134,10 @@ test('there are rule files and promtool test files', () => {
   }
 });
 
-test('promtool check rules accepts every rule file, and counts the rules this test sees', () => {
-  const promtool = tool('promtool');
+test('promtool check rules accepts every rule file, and counts the rules this test sees', async () => {
   for (const { file, alerts: fileAlerts, records } of rules) {
-    const r = run(promtool, ['check', 'rules', file]);
-    assert.equal(r.status, 0, `promtool check rules ${file} failed:\n${r.output}`);
+    const r = await promtool(['check', 'rules', file]);
+    assert.equal(r.code, 0, `promtool check rules ${file} failed:\n${r.output}`);
     const m = /SUCCESS: (\d+) rules found/.exec(r.output);
     assert.ok(m, `unexpected promtool output:\n${r.output}`);
     assert.equal(
@@ -178,11 +148,10 @@ test('promtool check rules accepts every rule file, and counts the rules this te
   }
 });
 
-test('promtool test rules passes on every test file', () => {
-  const promtool = tool('promtool');
+test('promtool test rules passes on every test file', async () => {
   for (const file of testFiles) {
-    const r = run(promtool, ['test', 'rules', basename(file)], dirname(file));
-    assert.equal(r.status, 0, `promtool test rules ${file} failed:\n${r.output}`);
+    const r = await promtool(['test', 'rules', basename(file)], dirname(file));
+    assert.equal(r.code, 0, `promtool test rules ${file} failed:\n${r.output}`);
     assert.match(r.output, /SUCCESS/);
   }
 });
@@ -212,156 +181,65 @@ test('every alert has a severity, a summary naming the job, a description and an
     assert.ok(field(rule, 'description'), `${where}: no annotations.description`);
     const runbook = field(rule, 'runbook_url');
     assert.equal(runbook, `docs/runbooks/${rule.name}.md`, `${where}: runbook_url must be docs/runbooks/${rule.name}.md`);
-    const path = join(repoRoot, runbook);
+    const path = join(REPO_ROOT, runbook);
     assert.ok(existsSync(path), `${where}: runbook ${runbook} does not exist`);
     assert.match(readFileSync(path, 'utf8'), new RegExp(`^# ${rule.name}\\b`, 'm'), `${runbook} must start with a "# ${rule.name}" heading`);
   }
 });
 
-/** A copy of the rules and tests folders (tests load ../rules/...), to break on purpose. */
-function copyPrometheusDir(): string {
+/**
+ * Runs `fn` on a copy of the rules and tests folders (tests load ../rules/...) in which `rule`'s
+ * `from` is replaced by `to`, to break it on purpose.
+ */
+async function withBrokenRule(rule: string, from: string, to: string, what: string, fn: (dir: string, file: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'meridian-promtool-'));
-  cpSync(rulesDir, join(dir, 'rules'), { recursive: true });
-  cpSync(testsDir, join(dir, 'tests'), { recursive: true });
-  return dir;
+  try {
+    cpSync(rulesDir, join(dir, 'rules'), { recursive: true });
+    cpSync(testsDir, join(dir, 'tests'), { recursive: true });
+    const file = join(dir, 'rules', rule);
+    const original = readFileSync(file, 'utf8');
+    const broken = original.replace(from, to);
+    assert.notEqual(broken, original, `the ${what} expression changed: update this test`);
+    writeFileSync(file, broken);
+    await fn(dir, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-test('promtool check rules rejects a copy with invalid PromQL', () => {
-  const dir = copyPrometheusDir();
-  try {
-    const file = join(dir, 'rules', 'availability.rules.yml');
-    const original = readFileSync(file, 'utf8');
-    const broken = original.replace('expr: up == 0', 'expr: sum by (job (up) == 0');
-    assert.notEqual(broken, original, 'the TargetDown expression changed: update this test');
-    writeFileSync(file, broken);
-    const r = run(tool('promtool'), ['check', 'rules', file]);
-    assert.notEqual(r.status, 0, `promtool accepted invalid PromQL:\n${r.output}`);
+test('promtool check rules rejects a copy with invalid PromQL', () =>
+  withBrokenRule('availability.rules.yml', 'expr: up == 0', 'expr: sum by (job (up) == 0', 'TargetDown', async (_dir, file) => {
+    const r = await promtool(['check', 'rules', file]);
+    assert.notEqual(r.code, 0, `promtool accepted invalid PromQL:\n${r.output}`);
     assert.match(r.output, /parse error|unexpected/i);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('promtool test rules fails when a threshold is changed (the unit tests have teeth)', () => {
-  const dir = copyPrometheusDir();
-  try {
-    const file = join(dir, 'rules', 'http.rules.yml');
-    const original = readFileSync(file, 'utf8');
-    const broken = original.replace('job:http_requests:error_ratio_rate1m > 0.05', 'job:http_requests:error_ratio_rate1m > 0.5');
-    assert.notEqual(broken, original, 'the HighErrorRatio expression changed: update this test');
-    writeFileSync(file, broken);
-    const r = run(tool('promtool'), ['test', 'rules', 'http.test.yml'], join(dir, 'tests'));
-    assert.notEqual(r.status, 0, `promtool test rules passed with a 50% threshold:\n${r.output}`);
+test('promtool test rules fails when a threshold is changed (the unit tests have teeth)', () =>
+  withBrokenRule('http.rules.yml', 'job:http_requests:error_ratio_rate1m > 0.05', 'job:http_requests:error_ratio_rate1m > 0.5', 'HighErrorRatio', async (dir) => {
+    const r = await promtool(['test', 'rules', 'http.test.yml'], join(dir, 'tests'));
+    assert.notEqual(r.code, 0, `promtool test rules passed with a 50% threshold:\n${r.output}`);
     assert.match(r.output, /alertname: HighErrorRatio/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 // ---------------------------------------------------------------------------------------------
 // The collector metric names, read from the real collector with the repo's config
 
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = createServer();
-      server.listen(0, HOST);
-      await once(server, 'listening');
-      return server;
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
-  return ports;
-}
-
-interface Collector {
-  child: ChildProcess;
-  output: () => string;
-  httpPort: number;
-  edgePort: number;
-  healthPort: number;
-  telemetryPort: number;
-  dir: string;
-}
-
-async function startCollector(extraEnv: Record<string, string>): Promise<Collector> {
-  const [grpcPort, httpPort, edgePort, jaegerPort, promPort, healthPort, telemetryPort] = await freePorts(7);
-  const dir = mkdtempSync(join(tmpdir(), 'meridian-alerts-otelcol-'));
-  const child = spawn(tool('otelcol'), [`--config=${collectorConfig}`], {
-    env: {
-      ...process.env,
-      EDGE_OTLP_TOKEN: 'right-token',
-      EDGE_OTLP_HOST: HOST,
-      EDGE_OTLP_PORT: String(edgePort),
-      COLLECTOR_OTLP_GRPC_ENDPOINT: `${HOST}:${grpcPort}`,
-      COLLECTOR_OTLP_HTTP_ENDPOINT: `${HOST}:${httpPort}`,
-      // nothing listens there: spans wait in the exporter queue
-      JAEGER_OTLP_ENDPOINT: `${HOST}:${jaegerPort}`,
-      PROM_EXPORTER_ENDPOINT: `${HOST}:${promPort}`,
-      COLLECTOR_HEALTH_ENDPOINT: `${HOST}:${healthPort}`,
-      COLLECTOR_TELEMETRY_HOST: HOST,
-      COLLECTOR_TELEMETRY_PORT: String(telemetryPort),
-      COLLECTOR_LOGS_FILE: join(dir, 'logs.jsonl'),
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const keep = (chunk: Buffer): void => {
-    out = (out + chunk.toString('utf8')).slice(-8000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const collector = { child, output: () => out, httpPort, edgePort, healthPort, telemetryPort, dir };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) assert.fail(`the collector exited with ${child.exitCode}:\n${out}`);
-    try {
-      if ((await fetch(`http://${HOST}:${healthPort}/`, { signal: AbortSignal.timeout(2_000) })).status === 200) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) assert.fail(`the collector was not healthy within 30 s:\n${out}`);
-    await delay(250);
-  }
-  return collector;
-}
-
-async function stopCollector(c: Collector): Promise<void> {
-  if (c.child.exitCode === null && c.child.signalCode === null) {
-    const exited = once(c.child, 'exit');
-    c.child.kill('SIGTERM');
-    if ((await Promise.race([exited.then(() => 'exited'), delay(5_000).then(() => 'timeout')])) === 'timeout') {
-      c.child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  rmSync(c.dir, { recursive: true, force: true });
-}
+// Nothing listens on the Jaeger endpoint (startCollector's default): spans wait in the exporter queue.
+const env = { EDGE_OTLP_TOKEN: 'right-token' };
 
 const otlp = {
-  '/v1/traces': {
-    resourceSpans: [
+  '/v1/traces': otlpTracesJson({
+    'alerts-probe': [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'alerts-probe' } }] },
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId: '5b8efff798038103d269b633813fc60c',
-                spanId: 'eee19b7ec3c1b174',
-                name: 'GET /probe',
-                kind: 2,
-                startTimeUnixNano: '1700000000000000000',
-                endTimeUnixNano: '1700000000020000000',
-              },
-            ],
-          },
-        ],
+        traceId: '5b8efff798038103d269b633813fc60c',
+        spanId: 'eee19b7ec3c1b174',
+        name: 'GET /probe',
+        kind: 2,
+        startNs: 1700000000000000000n,
+        endNs: 1700000000020000000n,
       },
     ],
-  },
+  }),
   '/v1/metrics': {
     resourceMetrics: [
       {
@@ -385,7 +263,7 @@ async function post(port: number, path: string, body: unknown, headers: Record<s
 
 /** The collector's telemetry as `name{labels}` -> value (last one wins). */
 async function scrape(c: Collector): Promise<Map<string, number>> {
-  const body = await (await fetch(`http://${HOST}:${c.telemetryPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const body = await (await fetch(`http://${HOST}:${c.ports.telemetry}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
   const samples = new Map<string, number>();
   for (const line of body.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
@@ -418,13 +296,13 @@ function collectorRuleMetricNames(): string[] {
 test('the collector metrics the rules use exist with these names on the real collector (memory_limiter refusing)', { timeout: 60_000 }, async () => {
   // A 2 MiB limit (through the config's own variables) makes memory_limiter refuse everything:
   // the receivers' refused counters move, as in a real overload.
-  const c = await startCollector({ COLLECTOR_MEMORY_LIMIT_MIB: '2', COLLECTOR_MEMORY_SPIKE_LIMIT_MIB: '1' });
+  const c = await startCollector({ ...env, COLLECTOR_MEMORY_LIMIT_MIB: '2', COLLECTOR_MEMORY_SPIKE_LIMIT_MIB: '1' });
   try {
     for (const [path, body] of Object.entries(otlp)) {
       // 503 "data refused due to high memory usage"; the memory_limiter may need a check to kick in
       let status = 0;
       for (let i = 0; i < 20 && status !== 503; i++) {
-        status = await post(c.httpPort, path, body);
+        status = await post(c.ports.http, path, body);
         if (status !== 503) await delay(250);
       }
       assert.equal(status, 503, `${path} was not refused under a 2 MiB memory limit:\n${c.output()}`);
@@ -447,7 +325,7 @@ test('the collector metrics the rules use exist with these names on the real col
       assert.match(name, /^otelcol_(receiver_refused|exporter_send_failed|exporter_enqueue_failed)_(spans|metric_points|log_records)$|^otelcol_exporter_queue_(size|capacity)$|^otelcol_process_cpu_seconds$/, `unexpected collector metric in the rules: ${name}`);
     }
   } finally {
-    await stopCollector(c);
+    await c.stop();
   }
 });
 
@@ -458,17 +336,17 @@ test(
   'a wrong edge token shows up in the metric EdgeIngressAuthFailures uses',
   { timeout: 60_000 },
   async () => {
-    const c = await startCollector({});
+    const c = await startCollector(env);
     try {
-      assert.equal(await post(c.edgePort, '/v1/traces', otlp['/v1/traces'], { authorization: 'Bearer wrong' }), 401);
-      assert.equal(await post(c.edgePort, '/v1/traces', otlp['/v1/traces']), 401);
+      assert.equal(await post(c.ports.edge, '/v1/traces', otlp['/v1/traces'], { authorization: 'Bearer wrong' }), 401);
+      assert.equal(await post(c.ports.edge, '/v1/traces', otlp['/v1/traces']), 401);
       const samples = await scrape(c);
-      const rejected = sum(samples, 'http_server_request_duration_count', new RegExp(`http_response_status_code="401".*server_port="${c.edgePort}"|server_port="${c.edgePort}".*http_response_status_code="401"`));
-      assert.equal(rejected, 2, `no http_server_request_duration_count{http_response_status_code="401",server_port="${c.edgePort}"} = 2 on the collector`);
+      const rejected = sum(samples, 'http_server_request_duration_count', new RegExp(`http_response_status_code="401".*server_port="${c.ports.edge}"|server_port="${c.ports.edge}".*http_response_status_code="401"`));
+      assert.equal(rejected, 2, `no http_server_request_duration_count{http_response_status_code="401",server_port="${c.ports.edge}"} = 2 on the collector`);
       // and the receiver's own counters do not see them
       assert.ok(!sum(samples, 'otelcol_receiver_refused_spans', /receiver="otlp\/edge"/));
     } finally {
-      await stopCollector(c);
+      await c.stop();
     }
   },
 );

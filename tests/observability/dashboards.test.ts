@@ -4,41 +4,18 @@
 // (`npm start` on free ports) after real traffic.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
-import { freePort, LocalStack, request } from '@meridian/test-kit';
+import { freePort, LocalStack, REPO_ROOT, request, startTool, type ToolProcess } from '@meridian/test-kit';
 
 const HOST = '127.0.0.1';
 
-function findRepoRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'observability', 'grafana', 'tsconfig.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`observability/grafana/tsconfig.json not found above ${__dirname}`);
-    dir = parent;
-  }
-}
-
-const repoRoot = findRepoRoot();
-const dashboardsDir = join(repoRoot, 'observability', 'grafana', 'dashboards');
-const generator = join(repoRoot, 'observability', 'grafana', 'dist', 'src', 'generate.js');
-
-/** Same lookup as scripts/tools/install.sh: ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/bin. */
-const binDir = join(process.env.MERIDIAN_TOOLS_DIR || join(homedir(), '.cache', 'meridian', 'tools'), 'bin');
-
-function tool(name: string): string {
-  const path = join(binDir, name);
-  if (!existsSync(path)) {
-    assert.fail(`${name} not found at ${path}: run scripts/tools/install.sh (it builds the pinned tools into ${binDir})`);
-  }
-  return path;
-}
+const dashboardsDir = join(REPO_ROOT, 'observability', 'grafana', 'dashboards');
+const generator = join(REPO_ROOT, 'observability', 'grafana', 'dist', 'src', 'generate.js');
 
 // ---------------------------------------------------------------------------------------------
 // The dashboard JSON, as Grafana reads it
@@ -163,55 +140,18 @@ function hasData(a: PromAnswer): boolean {
   return (a.result ?? []).some((r) => !Number.isNaN(Number(r.value[1])));
 }
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-}
-
-async function startPrometheus(dir: string): Promise<{ proc: Proc; url: string }> {
+async function startPrometheus(dir: string): Promise<{ proc: ToolProcess; url: string }> {
   const port = await freePort();
   const config = join(dir, 'prometheus.yml');
   // Nothing to scrape: only the query parser and evaluator are needed.
   writeFileSync(config, 'global:\n  scrape_interval: 15s\n');
-  const child = spawn(
-    tool('prometheus'),
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${HOST}:${port}`, '--log.level=warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const keep = (c: Buffer): void => {
-    out = (out + c.toString('utf8')).slice(-8000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const proc = { child, output: () => out };
   const url = `http://${HOST}:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) assert.fail(`prometheus exited with ${child.exitCode}:\n${out}`);
-    try {
-      if ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) })).status === 200) return { proc, url };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop(proc);
-      assert.fail(`prometheus not ready within 30 s:\n${out}`);
-    }
-    await delay(200);
-  }
-}
-
-async function stop(proc: Proc): Promise<void> {
-  const { child } = proc;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = delay(10_000).then(() => 'timeout' as const);
-  if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
-    child.kill('SIGKILL');
-    await exited;
-  }
+  const proc = await startTool(
+    'prometheus',
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${HOST}:${port}`, '--log.level=warn'],
+    { readyUrl: `${url}/-/ready` },
+  );
+  return { proc, url };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,14 +252,14 @@ test('every dashboard: unique uid and title, schemaVersion 39, datasource variab
 
 describe('every dashboard query parses as PromQL (real Prometheus)', () => {
   let dir: string;
-  let prom: { proc: Proc; url: string };
+  let prom: { proc: ToolProcess; url: string };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'meridian-dashboards-prom-'));
     prom = await startPrometheus(dir);
   });
   after(async () => {
-    if (prom) await stop(prom.proc);
+    if (prom) await prom.proc.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -4,3 +4,7 @@ export * from './ports';
 export * from './service-process';
 export * from './problem';
 export * from './local-stack';
+export * from './tools';
+export * from './openapi';
+export * from './otlp-json';
+export * from './fake-upstream';

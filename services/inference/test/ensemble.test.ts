@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { OtlpReceiver, ServiceProcess, parsePrometheus, request } from '@meridian/test-kit';
+import { OtlpReceiver, otlpTracingEnv, ServiceProcess, parsePrometheus, request } from '@meridian/test-kit';
 import { argmax, ensureModels, imageTensor, json, octet, sum, toBinary, toJson } from './helpers';
 
 describe('ensemble role', { timeout: 120_000 }, () => {
@@ -16,7 +16,7 @@ describe('ensemble role', { timeout: 120_000 }, () => {
   before(async () => {
     ensureModels();
     const otlp = await receiver.start();
-    const tracing = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_BSP_SCHEDULE_DELAY: '200' };
+    const tracing = otlpTracingEnv(otlp);
     [efficientnet, mobilenet] = await Promise.all([
       new ServiceProcess({ folder: 'inference', name: 'inference-efficientnetb0', env: { ROLE: 'efficientnetb0', ...tracing } }).start(30_000),
       new ServiceProcess({ folder: 'inference', name: 'inference-mobilenetv2', env: { ROLE: 'mobilenetv2', ...tracing } }).start(30_000),

@@ -1,8 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
-import { assertProblem, parsePrometheus, request, ServiceProcess } from '@meridian/test-kit';
+import { assertProblem, type FakeUpstream, parsePrometheus, request, ServiceProcess, startFakeUpstream } from '@meridian/test-kit';
 import { ensureModels, imageTensor, octet, toBinary } from './helpers';
 
 describe('ensemble with members going down', { timeout: 120_000 }, () => {
@@ -68,25 +66,20 @@ describe('ensemble with members going down', { timeout: 120_000 }, () => {
 });
 
 describe('ensemble retries a member that answers 503 (a prediction is idempotent)', { timeout: 60_000 }, () => {
-  let fake: http.Server;
+  let fake: FakeUpstream;
   let ensemble: ServiceProcess;
   let predicts = 0;
 
   before(async () => {
     const probabilities = Array.from({ length: 1000 }, (_, i) => (i === 3 ? 0.5 : 0.5 / 999));
-    fake = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (req.url === '/healthy') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-        predicts += 1;
-        // Each member's first attempt meets a restarting server.
-        if (predicts <= 2) return void res.writeHead(503).end();
-        const body = { model: 'mobilenetv2', untrained: true, weights: 'fake', probabilities, top5: [{ index: 3, label: 'x', score: 0.5 }], inferenceMs: 1 };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      });
+    fake = await startFakeUpstream((_req, res) => {
+      predicts += 1;
+      // Each member's first attempt meets a restarting server.
+      if (predicts <= 2) return void res.writeHead(503).end();
+      const body = { model: 'mobilenetv2', untrained: true, weights: 'fake', probabilities, top5: [{ index: 3, label: 'x', score: 0.5 }], inferenceMs: 1 };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    const url = fake.url;
     ensemble = await new ServiceProcess({
       folder: 'inference',
       name: 'inference-ensemble',
@@ -96,7 +89,7 @@ describe('ensemble retries a member that answers 503 (a prediction is idempotent
 
   after(async () => {
     await ensemble?.stop();
-    await new Promise<void>((resolve) => fake.close(() => resolve()));
+    await fake?.close();
   });
 
   it('answers 200, not degraded, after one retry per member', async () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, request, ServiceProcess } from '@meridian/test-kit';
+import { assertProblem, type FakeUpstream, request, ServiceProcess, startFakeUpstream } from '@meridian/test-kit';
 import { ensembleAnswer, rawImage } from './helpers';
 
 const image = () => rawImage(64, 48, (x, y) => [x * 4, y * 5, 90]).png().toBuffer();
@@ -10,29 +9,24 @@ const image = () => rawImage(64, 48, (x, y) => [x * 4, y * 5, 90]).png().toBuffe
 describe('edge → ensemble resilience', { timeout: 60_000 }, () => {
   let answer: (res: http.ServerResponse) => void = () => undefined;
   let posts = 0;
-  let fake: http.Server;
+  let fake: FakeUpstream;
   let edge: ServiceProcess;
 
   before(async () => {
-    fake = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (req.url === '/healthy') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-        posts += 1;
-        answer(res);
-      });
+    fake = await startFakeUpstream((_req, res) => {
+      posts += 1;
+      answer(res);
     });
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     edge = await new ServiceProcess({
       folder: 'preprocessing-edge',
       name: 'preprocessing-edge',
-      env: { INFERENCE_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, LOG_LEVEL: 'warn' },
+      env: { INFERENCE_URL: fake.url, LOG_LEVEL: 'warn' },
     }).start();
   });
 
   after(async () => {
     await edge?.stop();
-    await new Promise<void>((resolve) => fake.close(() => resolve()));
+    await fake?.close();
   });
 
   const classify = async () => request(`${edge.url}/preprocessing`, { method: 'POST', body: await image(), headers: { 'content-type': 'image/png' } });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OtlpReceiver, parsePrometheus, request, ServiceProcess, HttpResult } from '@meridian/test-kit';
+import { OtlpReceiver, otlpTracingEnv, parsePrometheus, request, ServiceProcess, HttpResult } from '@meridian/test-kit';
 import sharp from 'sharp';
 import { ENSEMBLE_TIMINGS, ENSEMBLE_TOP5, FakeEnsemble, formBytes, multipart, sendOnOneConnection, noisePng, normalised, pngBomb, rawImage, SeenRequest, TINY_GIF, waitFor } from './helpers';
 
@@ -34,12 +34,7 @@ describe('preprocessing-edge with a fake ensemble', { timeout: 120_000 }, () => 
   before(async () => {
     const ensembleUrl = await fake.start();
     const otlpUrl = await otlp.start();
-    const tracing = {
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
-      OTEL_BSP_SCHEDULE_DELAY: '200',
-    };
+    const tracing = otlpTracingEnv(otlpUrl);
     [edge, small] = await Promise.all([
       new ServiceProcess({ folder: 'preprocessing-edge', name: 'preprocessing-edge', env: { INFERENCE_URL: ensembleUrl, EDGE_SITE_ID: SITE, ...tracing } }).start(),
       new ServiceProcess({ folder: 'preprocessing-edge', name: 'preprocessing-edge-small', env: { INFERENCE_URL: ensembleUrl, MAX_UPLOAD_BYTES: '4096' } }).start(),

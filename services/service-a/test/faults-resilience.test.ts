@@ -1,8 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
-import { assertProblem, freePort, parsePrometheus, request, ServiceProcess } from '@meridian/test-kit';
+import { assertProblem, type FakeUpstream, freePort, parsePrometheus, request, ServiceProcess, startFakeUpstream } from '@meridian/test-kit';
 
 const TIMEOUT_MS = 1000;
 const HALF_OPEN_MS = 2000;
@@ -116,29 +114,27 @@ describe('service-a when service-b dies under load', { timeout: 90_000 }, () => 
 });
 
 describe('retries of idempotent calls', { timeout: 60_000 }, () => {
-  let fake: http.Server;
+  let fake: FakeUpstream;
   let a: ServiceProcess;
   let requests = 0;
 
   before(async () => {
     // Every other /data request fails as a restarting peer would (503); /healthy always answers.
-    fake = http.createServer((req, res) => {
-      if (req.url === '/healthy') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    fake = await startFakeUpstream((_req, res) => {
       requests += 1;
       if (requests % 2 === 1) return void res.writeHead(503).end();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ service: 'service-b', items: [], generatedAt: new Date().toISOString() }));
     });
-    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
     a = await new ServiceProcess({
       folder: 'service-a',
       name: 'service-a',
-      env: { SERVICE_B_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, LOG_LEVEL: 'warn' },
+      env: { SERVICE_B_URL: fake.url, LOG_LEVEL: 'warn' },
     }).start();
   });
 
   after(async () => {
     await a?.stop();
-    await new Promise<void>((resolve) => fake.close(() => resolve()));
+    await fake?.close();
   });
 
   test('a GET that meets a 503 is retried once and succeeds', async () => {
@@ -152,7 +148,7 @@ describe('retries of idempotent calls', { timeout: 60_000 }, () => {
     const strict = await new ServiceProcess({
       folder: 'service-a',
       name: 'service-a',
-      env: { SERVICE_B_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, LOG_LEVEL: 'warn', HTTP_RETRIES: '0' },
+      env: { SERVICE_B_URL: fake.url, LOG_LEVEL: 'warn', HTTP_RETRIES: '0' },
     }).start();
     try {
       requests = 0;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assertProblem, newTraceparent, OtlpReceiver, parsePrometheus, REPO_ROOT, request, ServiceProcess } from '@meridian/test-kit';
+import { assertProblem, newTraceparent, OtlpReceiver, otlpTracingEnv, parsePrometheus, REPO_ROOT, request, ServiceProcess } from '@meridian/test-kit';
 
 /** Switches a fault with the real CLI (`npm run fault`), as a user would. */
 function fault(file: string, service: string, name: string, state: 'on' | 'off', value?: number): void {
@@ -50,10 +50,7 @@ describe('fault injection from the flag file (service-a, service-b)', { timeout:
       FLAGS_FILE: flags,
       FAULTS_UNSAFE_ENABLED: 'true',
       FAULT_MEMORY_MAX_MB: '48',
-      OTEL_TRACES_EXPORTER: 'otlp',
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
-      OTEL_BSP_SCHEDULE_DELAY: '200',
+      ...otlpTracingEnv(otlp),
     };
     a = await new ServiceProcess({ folder: 'service-a', name: 'service-a', env: aEnv }).start();
   });
