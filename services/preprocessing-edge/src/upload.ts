@@ -57,7 +57,7 @@ async function readMultipart(req: FastifyRequest, reply: FastifyReply, maxBytes:
       upload = { bytes, via: 'multipart/form-data', declaredType: part.mimetype, fieldName: part.fieldname };
     }
   } catch (err) {
-    abandonBody(req, reply);
+    await abandonBody(req, reply);
     throw multipartProblem(err, maxBytes);
   }
   if (!upload) throw new ProblemException(400, 'the multipart body has no file: send the image in a file field named "image"', 'missing-file');
@@ -68,12 +68,26 @@ async function readMultipart(req: FastifyRequest, reply: FastifyReply, maxBytes:
 /**
  * After a multipart error the rest of the body is still on the wire, and a request that was piped
  * is never drained by Node: the next request on that keep-alive connection would wait forever.
- * Read and discard what is left while the answer goes out, then close the connection.
+ * Read and discard what is left before answering, so the client is not reset while it still sends
+ * (it would lose the answer). A body that keeps coming past the bound gets its connection closed.
  */
-function abandonBody(req: FastifyRequest, reply: FastifyReply): void {
-  req.raw.unpipe();
-  req.raw.resume();
-  void reply.header('connection', 'close');
+const DRAIN_LIMIT_MS = 2000;
+
+async function abandonBody(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const raw = req.raw;
+  raw.unpipe();
+  if (raw.readableEnded || raw.destroyed) return;
+  const drained = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), DRAIN_LIMIT_MS);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    raw.once('end', done);
+    raw.once('close', done);
+    raw.resume();
+  });
+  if (!drained) void reply.header('connection', 'close');
 }
 
 function multipartProblem(err: unknown, maxBytes: number): ProblemException {
