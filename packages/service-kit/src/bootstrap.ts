@@ -2,14 +2,15 @@ import { BadRequestException, Type, ValidationError, ValidationPipe } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
-import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
-import { FaultInjector } from './faults/fault-injector';
+import type { FaultInjector } from './faults/fault-injector';
 import { publishFaultState } from './faults/state';
 import { installHttpMetrics } from './http-metrics';
+import { installRequestLogging } from './logging';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
 import { ProblemException, ProblemFilter } from './problem';
 import { ReadinessRegistry } from './readiness';
+import { installSecurityHeaders } from './security-headers';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { loadConfigOrExit } from './config';
 import { contractResourceAttributes } from './telemetry/resource';
@@ -67,8 +68,9 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   installHttpMetrics(fastify);
-  // Security headers on every answer; JSON APIs need no relaxation of the default policy.
-  await app.register(helmet as never);
+  installRequestLogging(fastify);
+  // Security headers on every answer (helmet's default policy; a JSON API needs no relaxation of it).
+  installSecurityHeaders(fastify);
   if (options.multipart) await app.register(multipart as never, { limits: { fileSize: bodyLimit, files: 1, fields: 10 } } as never);
   if (options.rawBodyTypes?.length) {
     fastify.addContentTypeParser(options.rawBodyTypes, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
@@ -92,6 +94,8 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   publishFaultState();
   let faults: FaultInjector | undefined;
   if (runtime.FLAGS_FILE) {
+    // Loaded only here: the flagd provider brings in gRPC, which a service without faults does not need.
+    const { FaultInjector } = require('./faults/fault-injector') as typeof import('./faults/fault-injector');
     faults = new FaultInjector({
       serviceName: options.serviceName,
       flagsFile: runtime.FLAGS_FILE,

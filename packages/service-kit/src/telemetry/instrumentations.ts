@@ -1,46 +1,69 @@
-import { getNodeAutoInstrumentations } from '@opentelemetry/auto-instrumentations-node';
+import type { Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation, type HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
+import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { IncomingMessage } from 'node:http';
+import { FoldingTracerCache } from './folded-spans';
 import { isQuietPath } from './untraced-paths';
 
 /**
- * The explicit instrumentation list of the telemetry contract. Everything else (fs, net, dns, and
- * the database clients) stays off: it costs memory and CPU and adds nothing to this suite.
- * MERIDIAN_OTEL_INSTRUMENTATIONS=all turns on the full default set, for the cost benchmark.
+ * nestjs-core makes two spans per request: `AppController.index` (the request in Nest: guards,
+ * pipes, handler, with http.route) and, inside it, `index` (the method alone). The inner one is
+ * folded into the outer one: spans made in the handler become children of `AppController.index`.
  */
-export const ENABLED_AUTO_INSTRUMENTATIONS = [
-  '@opentelemetry/instrumentation-http',
-  '@opentelemetry/instrumentation-undici',
-  '@opentelemetry/instrumentation-nestjs-core',
-  '@opentelemetry/instrumentation-pino',
-] as const;
-
-export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMENTATIONS ?? 'contract'): Instrumentation[] {
-  const http = {
-    ignoreIncomingRequestHook: (req: IncomingMessage) => isQuietPath(req.url),
-  };
-  const fastify = new FastifyOtelInstrumentation({
-    registerOnInitialization: true,
-    // One span for the route handler; a span per Fastify hook would triple a trace's size for nothing.
-    instrumentHooks: false,
-    ignorePaths: (route) => isQuietPath(route.url),
-  }) as unknown as Instrumentation;
-  if (mode === 'all') {
-    return [...getNodeAutoInstrumentations({ '@opentelemetry/instrumentation-http': http }), fastify];
+class FoldedNestInstrumentation extends NestInstrumentation {
+  private readonly folding = new FoldingTracerCache((_name, options) => options?.attributes?.['nestjs.type'] === 'handler');
+  protected override get tracer(): Tracer {
+    return this.folding.get(super.tracer);
   }
-  const config: Record<string, { enabled: boolean } & Record<string, unknown>> = {};
-  for (const name of ALL_AUTO_INSTRUMENTATION_NAMES) config[name] = { enabled: false };
-  for (const name of ENABLED_AUTO_INSTRUMENTATIONS) config[name] = { enabled: true };
-  config['@opentelemetry/instrumentation-http'] = { enabled: true, ...http };
-  return [...getNodeAutoInstrumentations(config), fastify];
 }
 
-/** Every name the auto-instrumentations package knows; each one not in the list above is disabled. */
-const ALL_AUTO_INSTRUMENTATION_NAMES = [
-  'amqplib', 'aws-lambda', 'aws-sdk', 'bunyan', 'cassandra-driver', 'connect', 'cucumber', 'dataloader',
-  'dns', 'express', 'fs', 'generic-pool', 'graphql', 'grpc', 'hapi', 'host-metrics', 'http', 'ioredis',
-  'kafkajs', 'knex', 'koa', 'lru-memoizer', 'memcached', 'mongodb', 'mongoose', 'mysql2', 'mysql',
-  'nestjs-core', 'net', 'openai', 'oracledb', 'pg', 'pino', 'redis', 'restify', 'router',
-  'runtime-node', 'socket.io', 'tedious', 'undici', 'winston',
-].map((n) => `@opentelemetry/instrumentation-${n}`);
+/**
+ * @fastify/otel names the route on the HTTP server span (http.route) and would add a `request` span
+ * that repeats the server span (and, for unknown routes, a not-found handler span): those are folded
+ * into the server span. The route handler itself is named by nestjs-core's span.
+ */
+class FoldedFastifyOtelInstrumentation extends FastifyOtelInstrumentation {
+  private readonly folding = new FoldingTracerCache(() => true);
+  protected override get tracer(): Tracer {
+    return this.folding.get(super.tracer);
+  }
+}
+
+/**
+ * The explicit instrumentation list of the telemetry contract: http, undici, nestjs-core, pino and
+ * Fastify (@fastify/otel). Everything else (fs, net, dns, and the database clients) stays off: it
+ * costs memory and CPU and adds nothing to this suite. MERIDIAN_OTEL_INSTRUMENTATIONS=all turns on
+ * the full default set of auto-instrumentations-node instead, for the cost benchmark.
+ */
+export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMENTATIONS ?? 'contract'): Instrumentation[] {
+  // Required only for `all`: the package requires every instrumentation it knows (~40) when loaded,
+  // which costs start-up time and memory that the explicit list does not need. It must be loaded
+  // before any instrumentation is created: a core module (http) first required while the require
+  // hook is installed but its instrumentation not yet registered is never patched afterwards.
+  const auto =
+    mode === 'all' ? (require('@opentelemetry/auto-instrumentations-node') as typeof import('@opentelemetry/auto-instrumentations-node')) : undefined;
+  const http: HttpInstrumentationConfig = {
+    ignoreIncomingRequestHook: (req: IncomingMessage) => isQuietPath(req.url),
+  };
+  const fastify = new FoldedFastifyOtelInstrumentation({
+    registerOnInitialization: true,
+    // No span per Fastify hook nor for the handler: nestjs-core's span names the handler.
+    instrumentHooks: false,
+    instrumentHandler: false,
+    ignorePaths: (route) => isQuietPath(route.url),
+  }) as unknown as Instrumentation;
+  const nest = new FoldedNestInstrumentation();
+  if (auto) {
+    // The same spans per request as the explicit list (nestjs-core folded as above), more instrumentations.
+    const all = auto.getNodeAutoInstrumentations({
+      '@opentelemetry/instrumentation-http': http,
+      '@opentelemetry/instrumentation-nestjs-core': { enabled: false },
+    });
+    return [...all, nest, fastify];
+  }
+  return [new HttpInstrumentation(http), nest, new PinoInstrumentation(), new UndiciInstrumentation(), fastify];
+}
