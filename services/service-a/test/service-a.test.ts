@@ -67,6 +67,16 @@ describe('service-a with service-b', () => {
     }
   });
 
+  test('every request ends with one "request completed" line carrying its method, url, status and trace id', async () => {
+    const { traceparent, traceId } = newTraceparent();
+    assert.equal((await request(a.url + '/notFound', { headers: { traceparent } })).status, 404);
+    const line = await a.waitForLog((l) => l.msg === 'request completed' && l.trace_id === traceId);
+    assert.deepEqual(line.req, { method: 'GET', url: '/notFound' });
+    assert.deepEqual(line.res, { statusCode: 404 });
+    assert.equal(typeof line.responseTime, 'number');
+    assert.equal(a.logs().filter((l) => l.msg === 'request completed' && l.trace_id === traceId).length, 1);
+  });
+
   test('/example runs a task and sets node_gauge_example to its duration', async () => {
     const res = await request(a.url + '/example');
     assert.equal(res.status, 200);
