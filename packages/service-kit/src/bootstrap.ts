@@ -6,13 +6,14 @@ import { Logger } from 'nestjs-pino';
 import type { FaultInjector } from './faults/fault-injector';
 import { publishFaultState } from './faults/state';
 import { installHttpMetrics } from './http-metrics';
-import { installRequestLogging } from './logging';
+import { flushLogs, installRequestLogging } from './logging';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
 import { ProblemException, ProblemFilter } from './problem';
 import { ReadinessRegistry } from './readiness';
 import { installSecurityHeaders } from './security-headers';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
 import { loadConfigOrExit } from './config';
+import { connectionLimitOptions, installBodyDiscard, installContentEncodingCheck } from './connection-limits';
 import { contractResourceAttributes } from './telemetry/resource';
 import { shutdownTelemetry } from './telemetry/shutdown';
 
@@ -48,7 +49,7 @@ function validationProblem(errors: ValidationError[]): ProblemException {
  */
 export async function startService(options: StartOptions): Promise<NestFastifyApplication> {
   // Shared settings (faults, shutdown, resilience) are checked like the service's own.
-  const runtime = loadConfigOrExit(options.serviceName, RUNTIME_CONFIG);
+  const runtime = loadConfigOrExit(options.serviceName, RUNTIME_CONFIG, connectionLimitOptions);
   try {
     return await createAndListen(options, runtime);
   } catch (err) {
@@ -63,12 +64,14 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   // Requests that arrive on open connections while closing are served (with Connection: close)
   // rather than refused: the drain is there so that nothing in flight fails.
-  const adapter = new FastifyAdapter({ bodyLimit, logger: false, return503OnClosing: false });
+  const adapter = new FastifyAdapter({ bodyLimit, logger: false, return503OnClosing: false, ...connectionLimitOptions(runtime) });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   installHttpMetrics(fastify);
   installRequestLogging(fastify);
+  installContentEncodingCheck(fastify);
+  installBodyDiscard(fastify, runtime.HTTP_DISCARD_MAX_BYTES);
   // Security headers on every answer (helmet's default policy; a JSON API needs no relaxation of it).
   installSecurityHeaders(fastify);
   if (options.multipart) await app.register(multipart as never, { limits: { fileSize: bodyLimit, files: 1, fields: 10 } } as never);
@@ -144,6 +147,8 @@ function installGracefulShutdown(app: NestFastifyApplication, serviceName: strin
       logger.error(`${serviceName}: error during shutdown: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       logger.log(`${serviceName} stopped after ${signal} in ${Date.now() - started} ms`);
+      // The last lines, unless stdout is stuck: then the bound, not the reader, decides.
+      await flushLogs(Math.max(0, Math.min(1000, bound - (Date.now() - started))));
       process.exit(code);
     }
   };

@@ -104,9 +104,11 @@ export function parseConfig<S extends Shape>(shape: S, source: NodeJS.ProcessEnv
 }
 
 /** parseConfig for a process entry point: prints one line and exits 1 on a bad value. */
-export function loadConfigOrExit<S extends Shape>(service: string, shape: S): ConfigOf<S> {
+export function loadConfigOrExit<S extends Shape>(service: string, shape: S, check?: (config: ConfigOf<S>) => void): ConfigOf<S> {
   try {
-    return parseConfig(shape);
+    const config = parseConfig(shape);
+    check?.(config);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${service}: invalid configuration: ${err.message}\n`);

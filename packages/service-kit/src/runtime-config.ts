@@ -23,6 +23,14 @@ export const RUNTIME_CONFIG = {
   HTTP_BREAKER_THRESHOLD: env.int(5, 1, 1000),
   /** How long an open breaker refuses calls before letting one trial call through. */
   HTTP_BREAKER_HALF_OPEN_MS: env.int(5000, 100, 600_000),
+  /** Time a client has to send its request headers; past it, 408 and the connection closed. */
+  HTTP_HEADERS_TIMEOUT_MS: env.int(10_000, 100, 600_000),
+  /** Time a client has to send its whole request, body included (not smaller than the headers'). */
+  HTTP_REQUEST_TIMEOUT_MS: env.int(30_000, 100, 3_600_000),
+  /** How long an idle keep-alive connection stays open between requests. */
+  HTTP_KEEPALIVE_TIMEOUT_MS: env.int(5_000, 100, 600_000),
+  /** How much of a refused request body is read and discarded so its client can read the answer. */
+  HTTP_DISCARD_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 1024 * 1024 * 1024),
 };
 
 export type RuntimeConfig = ConfigOf<typeof RUNTIME_CONFIG>;

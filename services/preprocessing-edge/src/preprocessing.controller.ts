@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Logger, Post, Req } from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiOperation,
@@ -9,7 +9,7 @@ import {
   type SchemaObject,
   withBaggage,
 } from '@meridian/service-kit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { config, SERVICE_NAME } from './config';
 import { EnsembleClient } from './ensemble.client';
 import { decodeImage, resizeToInput } from './image-pipeline';
@@ -96,9 +96,9 @@ export class PreprocessingController {
   @ApiRequestBody(UPLOAD_CONTENT, { description: 'One JPEG, PNG or WebP image: the raw bytes with their content type, or one file in multipart/form-data' })
   @ApiOkResponse({ description: 'The top-5 classes, per-stage timings and the trace id', schema: PREDICTION_SCHEMA })
   @ApiProblems(400, 413, 415, 422, 502, 503, 504)
-  async preprocess(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async preprocess(@Req() req: FastifyRequest) {
     const startedAt = performance.now();
-    const upload = await readUpload(req, reply, config.MAX_UPLOAD_BYTES);
+    const upload = await readUpload(req, config.MAX_UPLOAD_BYTES);
     // The site id travels as baggage, so the cloud's spans of this request carry meridian.site.
     return withBaggage({ 'meridian.site': config.EDGE_SITE_ID }, async () => {
       const decoded = await runStage('decode', { 'image.bytes': upload.bytes.length }, async (span) => {

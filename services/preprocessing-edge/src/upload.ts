@@ -1,5 +1,5 @@
 import { ProblemException } from '@meridian/service-kit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 
 /** Content types accepted as a raw request body (main.ts registers a Buffer parser for them). */
@@ -24,9 +24,9 @@ function emptyBody(): ProblemException {
 }
 
 /** Reads the one image of a request, raw or multipart, enforcing the upload limits. */
-export async function readUpload(req: FastifyRequest, reply: FastifyReply, maxBytes: number): Promise<Upload> {
+export async function readUpload(req: FastifyRequest, maxBytes: number): Promise<Upload> {
   const type = mediaType(req);
-  if (req.isMultipart()) return readMultipart(req, reply, maxBytes);
+  if (req.isMultipart()) return readMultipart(req, maxBytes);
   if (type === undefined) {
     // Fastify hands bodies without a content type only when they are empty.
     throw emptyBody();
@@ -43,7 +43,7 @@ function tooLarge(maxBytes: number): ProblemException {
 }
 
 /** Exactly one file part, under any field name; other text fields are ignored. */
-async function readMultipart(req: FastifyRequest, reply: FastifyReply, maxBytes: number): Promise<Upload> {
+async function readMultipart(req: FastifyRequest, maxBytes: number): Promise<Upload> {
   let upload: Upload | undefined;
   try {
     // files: 2 lets the second file arrive as a part, so it is refused as "more than one" (400)
@@ -57,37 +57,12 @@ async function readMultipart(req: FastifyRequest, reply: FastifyReply, maxBytes:
       upload = { bytes, via: 'multipart/form-data', declaredType: part.mimetype, fieldName: part.fieldname };
     }
   } catch (err) {
-    await abandonBody(req, reply);
+    // The rest of the body is read and discarded by service-kit before the answer goes out.
     throw multipartProblem(err, maxBytes);
   }
   if (!upload) throw new ProblemException(400, 'the multipart body has no file: send the image in a file field named "image"', 'missing-file');
   if (upload.bytes.length === 0) throw emptyBody();
   return upload;
-}
-
-/**
- * After a multipart error the rest of the body is still on the wire, and a request that was piped
- * is never drained by Node: the next request on that keep-alive connection would wait forever.
- * Read and discard what is left before answering, so the client is not reset while it still sends
- * (it would lose the answer). A body that keeps coming past the bound gets its connection closed.
- */
-const DRAIN_LIMIT_MS = 2000;
-
-async function abandonBody(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const raw = req.raw;
-  raw.unpipe();
-  if (raw.readableEnded || raw.destroyed) return;
-  const drained = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), DRAIN_LIMIT_MS);
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    raw.once('end', done);
-    raw.once('close', done);
-    raw.resume();
-  });
-  if (!drained) void reply.header('connection', 'close');
 }
 
 function multipartProblem(err: unknown, maxBytes: number): ProblemException {
