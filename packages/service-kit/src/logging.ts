@@ -3,7 +3,77 @@ import { PinoLogger, type Params } from 'nestjs-pino';
 // Not in nestjs-pino's index: the AsyncLocalStorage from which its PinoLogger and Logger take the
 // logger of the request being handled.
 import { storage, Store } from 'nestjs-pino/storage';
+import { Counter, register } from 'prom-client';
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
+import SonicBoom from 'sonic-boom';
 import { isQuietPath } from './telemetry/untraced-paths';
+
+/** Most log bytes held for a stdout that does not keep up; past it lines are dropped and counted. */
+const STDOUT_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
+
+interface LogSink {
+  write(line: string): void;
+  flush(done: () => void): void;
+}
+
+let stdout: LogSink | undefined;
+
+/**
+ * stdout for the JSON lines, written asynchronously into a bounded buffer. pino's default writes
+ * synchronously: a stdout pipe nobody reads (a stuck log shipper, `| less`) then blocks the event
+ * loop, so requests hang and SIGTERM is never handled. Here a full buffer drops lines, counted in
+ * log_lines_dropped_total, and a closed stdout (EPIPE) is ignored; the OTLP log export is unaffected.
+ * pino is given only `write`: with a flushSync it would flush synchronously after every fatal line,
+ * which spins for ever on a stdout that does not drain.
+ */
+function stdoutDestination(): { write(line: string): void } {
+  stdout ??= openStdout();
+  const sink = stdout;
+  return { write: (line) => sink.write(line) };
+}
+
+function openStdout(): LogSink {
+  const dropped =
+    (register.getSingleMetric('log_lines_dropped_total') as Counter | undefined) ??
+    new Counter({ name: 'log_lines_dropped_total', help: 'Log lines not written because stdout did not keep up or was closed' });
+  const kind = fstatSync(1);
+  if (kind.isFIFO() || kind.isSocket()) {
+    // A pipe gets a non-blocking libuv handle written from the event loop. Writes through the
+    // thread pool would park a thread in write(2) on a full pipe, and exit waits for that thread.
+    const pipe = new Socket({ fd: 1, readable: false, writable: true });
+    pipe.on('error', () => dropped.inc());
+    return {
+      write(line) {
+        if (pipe.destroyed || pipe.writableLength > STDOUT_BUFFER_MAX_BYTES) dropped.inc();
+        else pipe.write(line);
+      },
+      flush(done) {
+        if (pipe.destroyed || pipe.writableLength === 0) done();
+        else pipe.once('drain', done);
+      },
+    };
+  }
+  // Files, terminals, /dev/null: never stuck for long, and sonic-boom writes them cheaply.
+  const file = new SonicBoom({ fd: 1, sync: false, maxLength: STDOUT_BUFFER_MAX_BYTES });
+  file.on('drop', () => dropped.inc());
+  file.on('error', () => dropped.inc());
+  return { write: (line) => void file.write(line), flush: (done) => file.flush(() => done()) };
+}
+
+/** Writes out what the stdout buffer holds, waiting at most `timeoutMs` (shutdown must not hang on it). */
+export function flushLogs(timeoutMs: number): Promise<void> {
+  const stream = stdout;
+  if (!stream) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    stream.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 /**
  * pino JSON on stdout. The pino instrumentation adds trace_id and span_id to every line written
@@ -11,18 +81,21 @@ import { isQuietPath } from './telemetry/untraced-paths';
  */
 export function loggerOptions(serviceName: string, level: string): Params {
   return {
-    pinoHttp: {
-      level,
-      base: { service: serviceName },
-      messageKey: 'msg',
-      timestamp: () => `,"time":"${new Date().toISOString()}"`,
-      formatters: { level: (label: string) => ({ level: label }) },
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
-      serializers: {
-        req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
-        res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    pinoHttp: [
+      {
+        level,
+        base: { service: serviceName },
+        messageKey: 'msg',
+        timestamp: () => `,"time":"${new Date().toISOString()}"`,
+        formatters: { level: (label: string) => ({ level: label }) },
+        redact: ['req.headers.authorization', 'req.headers.cookie'],
+        serializers: {
+          req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+          res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        },
       },
-    },
+      stdoutDestination(),
+    ],
     // No middleware: requests are logged by installRequestLogging, from Fastify hooks.
     forRoutes: [],
   };
