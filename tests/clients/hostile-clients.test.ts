@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { assertProblem, freePort, REPO_ROOT, request, ServiceProcess } from '@me
 
 const run = promisify(execFile);
 
-// Short limits so the slow-client cases take seconds; the defaults are checked in config.test of service-kit.
+// Short limits so the slow-client cases take seconds; the defaults are listed in the README.
 const HEADERS_MS = 1500;
 const REQUEST_MS = 3000;
 const KEEPALIVE_MS = 1000;
@@ -294,6 +294,20 @@ describe('hostile and careless clients', () => {
       assert.equal(code, 0);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  test('a headers limit longer than the request limit, or a limit that is not a number, stops the service with one line', () => {
+    const main = path.join(REPO_ROOT, 'services/service-a/dist/src/main.js');
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, /HTTP_HEADERS_TIMEOUT_MS \(20000\) must not be larger than HTTP_REQUEST_TIMEOUT_MS \(10000\)/],
+      [{ HTTP_KEEPALIVE_TIMEOUT_MS: 'soon' }, /HTTP_KEEPALIVE_TIMEOUT_MS must be an integer/],
+    ];
+    for (const [env, message] of cases) {
+      const res = spawnSync(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '1', OTEL_TRACES_EXPORTER: 'none', ...env }, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(res.status, 1, res.stderr);
+      assert.match(res.stderr, message);
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
     }
   });
 });
