@@ -7,10 +7,12 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { runtimeConfig } from '../runtime-config';
 import { BaggageSpanProcessor } from './baggage-span-processor';
 import { buildInstrumentations } from './instrumentations';
 import { contractResource } from './resource';
 import { setTelemetryShutdown } from './shutdown';
+import { SpanBuffer, spanBufferMetrics } from './span-buffer';
 
 /** Requires only the exporter of the configured protocol (@opentelemetry/sdk-node 0.223 still loads every exporter for its own env handling). */
 function traceExporter(): SpanExporter {
@@ -28,11 +30,38 @@ function traceExporter(): SpanExporter {
   return new OTLPTraceExporter();
 }
 
+/** The exporter behind a bounded buffer that rides out collector outages (span-buffer.ts). */
+function bufferedExporter(maxSpans: number, shutdownMs: number): SpanExporter {
+  let buffer: SpanBuffer | undefined;
+  const counters = spanBufferMetrics(() => buffer);
+  buffer = new SpanBuffer(traceExporter(), {
+    maxSpans,
+    onExported: counters.onExported,
+    onDrop(reason, spans) {
+      counters.onDrop?.(reason, spans);
+      // Nothing scrapes /metrics after exit: the last loss is said on stderr.
+      if (reason === 'shutdown') process.stderr.write(`telemetry: ${spans} spans still buffered at shutdown were lost (collector unreachable)\n`);
+    },
+  });
+  const shutdown = buffer.shutdown.bind(buffer);
+  buffer.shutdown = () => shutdown(shutdownMs);
+  return buffer;
+}
+
 function start(): void {
   if ((process.env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true') return;
+  let runtime;
+  try {
+    runtime = runtimeConfig();
+  } catch {
+    // A bad setting: the service stops at startup with the one line that names it (startService).
+    return;
+  }
   const tracesOff = (process.env.OTEL_TRACES_EXPORTER ?? '').toLowerCase() === 'none';
+  // Half the shutdown bound at most, so the rest of a graceful shutdown still fits in it.
+  const exporter = () => bufferedExporter(runtime.TELEMETRY_BUFFER_MAX_SPANS, Math.min(5000, runtime.SHUTDOWN_TIMEOUT_MS / 2));
   // The baggage processor runs first so attributes are on the span before it is exported.
-  const spanProcessors = tracesOff ? [] : [new BaggageSpanProcessor(), new BatchSpanProcessor(traceExporter())];
+  const spanProcessors = tracesOff ? [] : [new BaggageSpanProcessor(), new BatchSpanProcessor(exporter())];
   // Metrics are served in Prometheus format at /metrics by the app; the SDK's OTLP metrics stay off
   // unless OTEL_METRICS_EXPORTER asks for them.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
