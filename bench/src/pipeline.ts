@@ -63,6 +63,7 @@ export async function startPipeline(): Promise<Pipeline> {
       JAEGER_OTLP_ENDPOINT: `${H}:${jaegerGrpc}`,
       PROM_EXPORTER_ENDPOINT: `${H}:${prom}`,
       COLLECTOR_LOGS_FILE: path.join(dir, 'collector-logs.jsonl'),
+      COLLECTOR_QUEUE_DIR: path.join(dir, 'collector-queue'),
       COLLECTOR_HEALTH_ENDPOINT: `${H}:${health}`,
       COLLECTOR_TELEMETRY_HOST: H,
       COLLECTOR_TELEMETRY_PORT: String(metrics),

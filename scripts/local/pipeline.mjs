@@ -41,6 +41,8 @@ export function pipeline(runDir) {
       JAEGER_OTLP_ENDPOINT: `${H}:${PORTS.jaegerOtlpGrpc}`,
       PROM_EXPORTER_ENDPOINT: `${H}:${PORTS.collectorPrometheus}`,
       COLLECTOR_LOGS_FILE: logsFile,
+      // Kept across restarts of the collector by the runner, so a crash loses no queued spans.
+      COLLECTOR_QUEUE_DIR: path.join(runDir, 'collector-queue'),
       COLLECTOR_HEALTH_ENDPOINT: `${H}:${PORTS.collectorHealth}`,
       COLLECTOR_TELEMETRY_HOST: H,
       COLLECTOR_TELEMETRY_PORT: String(PORTS.collectorMetrics),

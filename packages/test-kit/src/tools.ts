@@ -225,12 +225,13 @@ export interface Collector {
 
 /**
  * The real collector with the repo's config on free loopback ports (or `opts.ports`, to restart
- * it where the services already send), healthy when this resolves. `env` overrides the defaults
+ * it where the services already send; `opts.queueDir` keeps its sending queue across that restart),
+ * healthy when this resolves. `env` overrides the defaults
  * (EDGE_OTLP_TOKEN=test-token, every endpoint on 127.0.0.1).
  */
 export async function startCollector(
   env: Record<string, string> = {},
-  opts: { ports?: CollectorPorts; readyTimeoutMs?: number } = {},
+  opts: { ports?: CollectorPorts; readyTimeoutMs?: number; queueDir?: string } = {},
 ): Promise<Collector> {
   const [grpc, http, edge, jaeger, prom, health, telemetry] = await freePorts(7);
   const ports = opts.ports ?? { grpc, http, edge, jaeger, prom, health, telemetry };
@@ -253,6 +254,8 @@ export async function startCollector(
         COLLECTOR_TELEMETRY_HOST: HOST,
         COLLECTOR_TELEMETRY_PORT: String(ports.telemetry),
         COLLECTOR_LOGS_FILE: logsFile,
+        // The on-disk sending queue: the caller's folder when it must outlive a restart.
+        COLLECTOR_QUEUE_DIR: opts.queueDir ?? path.join(dir, 'queue'),
         ...env,
       },
       readyUrl: `http://${HOST}:${ports.health}/`,
@@ -295,25 +298,34 @@ export interface Jaeger {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Real Jaeger v2 with the repo's config on free loopback ports, healthy when this resolves. */
-export async function startJaeger(env: Record<string, string> = {}, opts: { readyTimeoutMs?: number } = {}): Promise<Jaeger> {
+/**
+ * Real Jaeger v2 with the repo's config on free loopback ports, healthy when this resolves.
+ * `opts.badgerDir` stores traces there (observability/jaeger/badger.yaml) instead of in memory, so
+ * they outlive a restart; `opts.ports` restarts it where the collector already sends.
+ */
+export async function startJaeger(
+  env: Record<string, string> = {},
+  opts: { readyTimeoutMs?: number; badgerDir?: string; ports?: JaegerPorts } = {},
+): Promise<Jaeger> {
   const [queryHttp, queryGrpc, otlpGrpc, otlpHttp, health, metrics] = await freePorts(6);
-  const ports = { queryHttp, queryGrpc, otlpGrpc, otlpHttp, health, metrics };
-  const proc = await startTool('jaeger', ['--config', path.join(REPO_ROOT, 'observability/jaeger/config.yaml')], {
+  const ports = opts.ports ?? { queryHttp, queryGrpc, otlpGrpc, otlpHttp, health, metrics };
+  const configs = ['config.yaml', ...(opts.badgerDir ? ['badger.yaml'] : [])].flatMap((f) => ['--config', path.join(REPO_ROOT, 'observability/jaeger', f)]);
+  const proc = await startTool('jaeger', configs, {
     env: {
       ...baseEnv(),
       JAEGER_HOST: HOST,
-      JAEGER_QUERY_HTTP_PORT: String(queryHttp),
-      JAEGER_QUERY_GRPC_PORT: String(queryGrpc),
-      JAEGER_OTLP_GRPC_PORT: String(otlpGrpc),
-      JAEGER_OTLP_HTTP_PORT: String(otlpHttp),
-      JAEGER_HEALTH_PORT: String(health),
-      JAEGER_METRICS_PORT: String(metrics),
+      JAEGER_QUERY_HTTP_PORT: String(ports.queryHttp),
+      JAEGER_QUERY_GRPC_PORT: String(ports.queryGrpc),
+      JAEGER_OTLP_GRPC_PORT: String(ports.otlpGrpc),
+      JAEGER_OTLP_HTTP_PORT: String(ports.otlpHttp),
+      JAEGER_HEALTH_PORT: String(ports.health),
+      JAEGER_METRICS_PORT: String(ports.metrics),
       JAEGER_LOG_LEVEL: 'warn',
+      ...(opts.badgerDir ? { JAEGER_BADGER_DIR: opts.badgerDir } : {}),
       ...env,
     },
-    readyUrl: `http://${HOST}:${health}/status`,
+    readyUrl: `http://${HOST}:${ports.health}/status`,
     readyTimeoutMs: opts.readyTimeoutMs,
   });
-  return { proc, ports, url: `http://${HOST}:${queryHttp}`, output: () => proc.output(), stop: (signal) => proc.stop(signal) };
+  return { proc, ports, url: `http://${HOST}:${ports.queryHttp}`, output: () => proc.output(), stop: (signal) => proc.stop(signal) };
 }
