@@ -9,6 +9,7 @@
 import { adapters } from './adapters';
 import { coldstart } from './coldstart';
 import { collector } from './collector';
+import { connections } from './connections';
 import { Comparison, ComparisonResult, Ctx, FULL, QUICK } from './context';
 import { edge } from './edge';
 import { framework } from './framework';
@@ -22,7 +23,7 @@ import { stack } from './stack';
 import { tracing } from './tracing';
 
 /** In the order of the benchmark list (docs/benchmarks.md). */
-export const COMPARISONS: Comparison[] = [tracing, framework, adapters, hop, memory, coldstart, scrape, collector, edge, stack];
+export const COMPARISONS: Comparison[] = [tracing, framework, adapters, hop, memory, coldstart, scrape, collector, edge, stack, connections];
 
 function usage(): string {
   return [

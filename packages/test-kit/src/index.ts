@@ -8,3 +8,4 @@ export * from './tools';
 export * from './openapi';
 export * from './otlp-json';
 export * from './fake-upstream';
+export * from './connection-flood';

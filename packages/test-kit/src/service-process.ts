@@ -34,6 +34,11 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id, once started. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get exitCode(): number | null | undefined {
     return this.child?.exitCode;
   }
