@@ -1,13 +1,14 @@
+// Real clients (Python urllib and requests, curl, k6, fetch) and raw sockets against hostile and careless requests.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { assertProblem, freePort, REPO_ROOT, request, ServiceProcess } from '@meridian/test-kit';
+import { assertProblem, freePort, REPO_ROOT, request, runTool, ServiceProcess } from '@meridian/test-kit';
 
 const run = promisify(execFile);
 
@@ -124,6 +125,26 @@ describe('hostile and careless clients', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    test('k6 (Go net/http): 30 MiB to /preprocessing, 4 MiB to /hash and a gzip body read as problem+json, three times over', async (t) => {
+      const summary = path.join(mkdtempSync(path.join(tmpdir(), 'meridian-k6-')), 'summary.json');
+      try {
+        const r = await runTool(
+          'k6',
+          ['run', '--quiet', '--no-usage-report', '--summary-export', summary, '-e', `EDGE_URL=${edge.url}`, '-e', `SERVICE_A_URL=${a.url}`, path.join(REPO_ROOT, 'tests/clients/refused-bodies.k6.js')],
+          { timeoutMs: 120_000 },
+        );
+        assert.equal(r.code, 0, `k6 exits 0 when every check passes:\n${r.output.slice(-3000)}`);
+        const checks = (JSON.parse(readFileSync(summary, 'utf8')) as { metrics: { checks: { passes: number; fails: number } } }).metrics.checks;
+        t.diagnostic(`k6 checks: ${checks.passes} passed, ${checks.fails} failed`);
+        assert.equal(checks.fails, 0);
+        assert.equal(checks.passes, 3 * 10, 'ten checks in each of three iterations');
+      } finally {
+        rmSync(path.dirname(summary), { recursive: true, force: true });
+      }
+      await stillHealthy(a);
+      await stillHealthy(edge);
     });
 
     test("Node's fetch: 20 MiB to /preprocessing reads 413, then the next request on a new connection works", async () => {
