@@ -3,7 +3,7 @@
 // output. Waits until everything is ready, prints the URLs; Ctrl-C stops it all.
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureAll, ROOT, step } from './lib/ensure.mjs';
+import { ensureAll, LOCAL_RUN_TOOLS, ROOT, step } from './lib/ensure.mjs';
 import { startAlertSink } from './local/alert-sink.mjs';
 import { pipeline, prepareRunDir } from './local/pipeline.mjs';
 import { busyPorts, PORTS } from './local/ports.mjs';
@@ -42,7 +42,7 @@ if (flag('--help')) {
 }
 
 const withPipeline = !flag('--no-pipeline');
-if (!flag('--no-ensure')) ensureAll({ tools: withPipeline });
+if (!flag('--no-ensure')) ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS });
 const started = Date.now();
 
 const SERVICE_PORT_KEYS = ['serviceA', 'serviceB', 'edge', 'ensemble', 'efficientnetb0', 'mobilenetv2'];

@@ -50,15 +50,19 @@ export function ensureModels() {
   run(process.execPath, [cli]);
 }
 
-/** The pinned collector, Jaeger, k6, Prometheus, Alertmanager and nginx (cached outside the checkout). */
-export function ensureTools() {
-  step('checking pipeline tools (scripts/tools/install.sh; the first run builds them)');
-  run('bash', [path.join(ROOT, 'scripts/tools/install.sh')]);
+/** What the local run (`npm start`) needs; the tests and benches take every tool. */
+export const LOCAL_RUN_TOOLS = ['otelcol', 'jaeger', 'prometheus', 'alertmanager', 'nginx', 'openssl'];
+
+/** The pinned tools of scripts/tools/install.sh (cached outside the checkout): these, or all of them. */
+export function ensureTools(/** @type {string[]} */ names = []) {
+  step(`checking ${names.length ? 'pipeline tools' : 'tools'} (scripts/tools/install.sh${names.length ? ` ${names.join(' ')}` : ''}; the first run builds them)`);
+  run('bash', [path.join(ROOT, 'scripts/tools/install.sh'), ...names]);
 }
 
+/** @param {{ tools?: boolean | string[] }} [opts] tools: true = all, a list = those, false = none */
 export function ensureAll({ tools = true } = {}) {
   ensureDependencies();
   ensureBuild();
   ensureModels();
-  if (tools) ensureTools();
+  if (tools) ensureTools(Array.isArray(tools) ? tools : []);
 }
