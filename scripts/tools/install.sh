@@ -23,7 +23,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov)
+ALL_TOOLS=(otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -49,7 +49,7 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    jaeger|k6|helm|prometheus|alertmanager|nginx|openssl) requested+=("$arg") ;;
+    jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker) requested+=("$arg") ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
     lint) requested+=(actionlint hclfmt checkov) ;;
@@ -406,6 +406,9 @@ apt_pkgs=()
 for t in prometheus alertmanager nginx openssl; do
   if wants "$t"; then apt_pkgs+=("$([[ $t == alertmanager ]] && echo prometheus-alertmanager || echo "$t")"); fi
 done
+# docker: Debian's engine (dockerd, containerd, runc) for scripts/tools/docker-engine.sh, and
+# debootstrap for the stand-in base images (scripts/images/standins.sh).
+if wants docker; then apt_pkgs+=(docker.io debootstrap); fi
 if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   apt_install "${apt_pkgs[@]}"
   if wants prometheus; then
@@ -416,6 +419,10 @@ if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   fi
   if wants nginx; then apt_links nginx nginx /usr/sbin/nginx:nginx; fi
   if wants openssl; then apt_links openssl openssl /usr/bin/openssl:; fi
+  if wants docker; then
+    apt_links "docker engine" docker.io /usr/sbin/dockerd: /usr/bin/docker:docker
+    apt_links debootstrap debootstrap /usr/sbin/debootstrap:
+  fi
 fi
 
 echo "Done in $(elapsed "$start_all"). Tools are in $BIN_DIR"

