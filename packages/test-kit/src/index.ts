@@ -9,3 +9,4 @@ export * from './openapi';
 export * from './otlp-json';
 export * from './fake-upstream';
 export * from './connection-flood';
+export * from './docker';

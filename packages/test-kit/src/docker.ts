@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './service-process';
+import { runCommand, toolPath, type CommandResult, type RunOptions } from './tools';
+
+/**
+ * A Docker engine for the container tests: the one DOCKER_HOST names when it answers (a user's
+ * own), else the private engine of scripts/tools/docker-engine.sh, started here and stopped again
+ * by stop() when this started it. MERIDIAN_SKIP_CONTAINERS=1 is the only way around it: then
+ * `skipReason` says so and the caller skips; otherwise an engine that cannot start fails with its reason.
+ */
+export interface DockerEngine {
+  host: string;
+  /** Runs the docker client (Debian's, with BuildKit built in: scripts/tools/install.sh docker) against this engine. */
+  docker(args: string[], opts?: RunOptions): Promise<CommandResult>;
+  /** docker, failing with its output unless it exits 0; resolves with stdout, trimmed. */
+  ok(args: string[], opts?: RunOptions): Promise<string>;
+  /** The environment that points a docker client at this engine. */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export const SKIP_CONTAINERS = process.env.MERIDIAN_SKIP_CONTAINERS === '1';
+export const SKIP_REASON = 'MERIDIAN_SKIP_CONTAINERS=1: the container tests are skipped on purpose';
+
+const ENGINE_SCRIPT = path.join(REPO_ROOT, 'scripts/tools/docker-engine.sh');
+
+export async function dockerEngine(): Promise<DockerEngine> {
+  const client = toolPath('docker');
+  const answers = (host: string) =>
+    runCommand(client, ['version', '--format', '{{.Server.Version}}'], { env: { ...process.env, DOCKER_HOST: host }, timeoutMs: 15_000 }).then(
+      (r) => r.code === 0,
+    );
+  let host = process.env.DOCKER_HOST ?? '';
+  let started = false;
+  if (!host || !(await answers(host))) {
+    const status = await runCommand('bash', [ENGINE_SCRIPT, 'status'], { timeoutMs: 15_000 });
+    if (status.code !== 0) {
+      const start = await runCommand('bash', [ENGINE_SCRIPT, 'start'], { timeoutMs: 90_000 });
+      if (start.code !== 0) throw new Error(`no Docker engine: ${start.output.trim().split('\n').at(-1)} (MERIDIAN_SKIP_CONTAINERS=1 skips these tests)`);
+      started = true;
+    }
+    host = (await runCommand('bash', [ENGINE_SCRIPT, 'host'])).stdout.trim();
+  }
+  const env = { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '1' };
+  const docker = (args: string[], opts: RunOptions = {}) => runCommand(client, args, { timeoutMs: 120_000, ...opts, env: { ...env, ...opts.env } });
+  return {
+    host,
+    env,
+    docker,
+    async ok(args, opts) {
+      const r = await docker(args, opts);
+      if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}:\n${r.output.slice(-3000)}`);
+      return r.stdout.trim();
+    },
+    async stop() {
+      if (started) await runCommand('bash', [ENGINE_SCRIPT, 'stop'], { timeoutMs: 60_000 });
+    },
+  };
+}
+
+/**
+ * Build secrets that let npm inside `docker build` reach the registry this machine uses: an npmrc
+ * with its registry and, when npm here trusts an extra CA file, that file (named in the npmrc as
+ * /run/secrets/npmca, where BuildKit mounts it). Returns the --secret flags and a cleanup.
+ */
+export function npmBuildSecrets(): { args: string[]; cleanup(): void } {
+  const get = (key: string) => {
+    try {
+      return execFileSync('npm', ['config', 'get', key], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-npm-secret-'));
+  const registry = get('registry');
+  const cafile = get('cafile');
+  const lines = [`registry=${registry || 'https://registry.npmjs.org/'}`];
+  const args: string[] = [];
+  if (cafile && cafile !== 'null' && cafile !== 'undefined' && existsSync(cafile)) {
+    lines.push('cafile=/run/secrets/npmca');
+    args.push('--secret', `id=npmca,src=${cafile}`);
+  }
+  const npmrc = path.join(dir, 'npmrc');
+  writeFileSync(npmrc, lines.join('\n') + '\n');
+  args.push('--secret', `id=npmrc,src=${npmrc}`);
+  return { args, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
