@@ -17,13 +17,15 @@ import { fmt } from './stats';
 interface Image {
   folder: string;
   image: string;
+  /** Build arguments that select the service in services/Dockerfile; inference has its own Dockerfile. */
+  buildArgs?: Record<string, string>;
   env: string[];
 }
 
 const IMAGES: Image[] = [
-  { folder: 'service-a', image: 'meridian/service-a', env: ['SERVICE_B_URL=http://127.0.0.1:9'] },
-  { folder: 'service-b', image: 'meridian/service-b', env: [] },
-  { folder: 'preprocessing-edge', image: 'meridian/preprocessing-edge', env: ['INFERENCE_URL=http://127.0.0.1:9'] },
+  { folder: 'service-a', image: 'meridian/service-a', buildArgs: { SERVICE: 'service-a', PORT: '8080' }, env: ['SERVICE_B_URL=http://127.0.0.1:9'] },
+  { folder: 'service-b', image: 'meridian/service-b', buildArgs: { SERVICE: 'service-b', PORT: '8081' }, env: [] },
+  { folder: 'preprocessing-edge', image: 'meridian/preprocessing-edge', buildArgs: { SERVICE: 'preprocessing-edge', PORT: '5010' }, env: ['INFERENCE_URL=http://127.0.0.1:9'] },
   { folder: 'inference', image: 'meridian/inference', env: ['ROLE=mobilenetv2'] },
 ];
 
@@ -33,7 +35,9 @@ async function build(engine: DockerEngine, img: Image, tag: string, context: str
   const secrets = npmBuildSecrets();
   const t0 = performance.now();
   try {
-    await engine.ok(['build', '--network=host', ...(noCache ? ['--no-cache'] : []), ...secrets.args, '-f', `services/${img.folder}/Dockerfile`, '-t', tag, '.'], {
+    const file = img.buildArgs ? 'services/Dockerfile' : `services/${img.folder}/Dockerfile`;
+    const args = Object.entries(img.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+    await engine.ok(['build', '--network=host', ...(noCache ? ['--no-cache'] : []), ...secrets.args, ...args, '-f', file, '-t', tag, '.'], {
       cwd: context,
       timeoutMs: 900_000,
     });

@@ -15,16 +15,24 @@ const TAG = `test-${process.pid}`;
 interface ImageCase {
   folder: string;
   image: string;
+  /** Its Dockerfile and the build arguments that select the service in it. */
+  dockerfile: string;
+  buildArgs: Record<string, string>;
   /** The container's port and what it needs to start. */
   port: number;
   env: Record<string, string>;
 }
 
 const IMAGES: ImageCase[] = [
-  { folder: 'service-a', image: 'meridian/service-a', port: 8080, env: { SERVICE_B_URL: 'http://127.0.0.1:9', HASH_MAX_ITERATIONS: '3000000' } },
-  { folder: 'service-b', image: 'meridian/service-b', port: 8081, env: {} },
-  { folder: 'preprocessing-edge', image: 'meridian/preprocessing-edge', port: 5010, env: { INFERENCE_URL: 'http://127.0.0.1:9' } },
-  { folder: 'inference', image: 'meridian/inference', port: 8002, env: { ROLE: 'mobilenetv2' } },
+  { folder: 'service-a', image: 'meridian/service-a', dockerfile: 'services/Dockerfile', buildArgs: { SERVICE: 'service-a', PORT: '8080' }, port: 8080, env: { SERVICE_B_URL: 'http://127.0.0.1:9', HASH_MAX_ITERATIONS: '3000000' } },
+  { folder: 'service-b', image: 'meridian/service-b', dockerfile: 'services/Dockerfile', buildArgs: { SERVICE: 'service-b', PORT: '8081' }, port: 8081, env: {} },
+  {
+    folder: 'preprocessing-edge',
+    image: 'meridian/preprocessing-edge',
+    dockerfile: 'services/Dockerfile',
+    buildArgs: { SERVICE: 'preprocessing-edge', PORT: '5010' },
+    port: 5010, env: { INFERENCE_URL: 'http://127.0.0.1:9' } },
+  { folder: 'inference', image: 'meridian/inference', dockerfile: 'services/inference/Dockerfile', buildArgs: {}, port: 8002, env: { ROLE: 'mobilenetv2' } },
 ];
 
 describe('container images, built and run for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 1_500_000 }, () => {
@@ -51,13 +59,14 @@ describe('container images, built and run for real', { skip: SKIP_CONTAINERS ? S
   });
 
   for (const c of IMAGES) {
-    test(`${c.image}: builds from services/${c.folder}/Dockerfile, runs as 10001 read-only, turns healthy, stops cleanly on SIGTERM`, async (t) => {
+    test(`${c.image}: builds from ${c.dockerfile}, runs as 10001 read-only, turns healthy, stops cleanly on SIGTERM`, async (t) => {
       const ref = `${c.image}:${TAG}`;
       const secrets = npmBuildSecrets();
       const started = Date.now();
       try {
         // Host network for the build's npm ci: the private engine has no default bridge.
-        const b = await engine.docker(['build', '--network=host', ...secrets.args, '-f', `services/${c.folder}/Dockerfile`, '-t', ref, '.'], {
+        const args = Object.entries(c.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+        const b = await engine.docker(['build', '--network=host', ...secrets.args, ...args, '-f', c.dockerfile, '-t', ref, '.'], {
           cwd: REPO_ROOT,
           timeoutMs: 600_000,
         });

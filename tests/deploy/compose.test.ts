@@ -40,10 +40,12 @@ function tool(name: string): string {
 }
 
 /** The telemetry contract (docs/design.md): service.name -> port, and the image each runs. */
+// The Node services share services/Dockerfile, named by its SERVICE and PORT build args.
+const NODE_SERVICE = 'services/Dockerfile';
 const CONTRACT: Record<string, { port: number; image: string; dockerfile: string }> = {
-  'service-a': { port: 8080, image: 'meridian/service-a', dockerfile: 'services/service-a/Dockerfile' },
-  'service-b': { port: 8081, image: 'meridian/service-b', dockerfile: 'services/service-b/Dockerfile' },
-  'preprocessing-edge': { port: 5010, image: 'meridian/preprocessing-edge', dockerfile: 'services/preprocessing-edge/Dockerfile' },
+  'service-a': { port: 8080, image: 'meridian/service-a', dockerfile: NODE_SERVICE },
+  'service-b': { port: 8081, image: 'meridian/service-b', dockerfile: NODE_SERVICE },
+  'preprocessing-edge': { port: 5010, image: 'meridian/preprocessing-edge', dockerfile: NODE_SERVICE },
   'inference-ensemble': { port: 8000, image: 'meridian/inference', dockerfile: 'services/inference/Dockerfile' },
   'inference-efficientnetb0': { port: 8001, image: 'meridian/inference', dockerfile: 'services/inference/Dockerfile' },
   'inference-mobilenetv2': { port: 8002, image: 'meridian/inference', dockerfile: 'services/inference/Dockerfile' },
@@ -110,7 +112,7 @@ function deepInterpolate(value: unknown, env: Record<string, string | undefined>
 
 interface Service {
   image?: string;
-  build?: { context: string; dockerfile?: string };
+  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
   command?: string[];
   environment?: Record<string, string>;
   ports?: string[];
@@ -245,6 +247,7 @@ test('the six services keep the telemetry contract: names, ports, images, OTLP t
     assert.ok(svc.build, `${name}: built from the repo`);
     assert.equal(posix.normalize(svc.build.context), '.', `${name}: the build context is the repository root (the npm workspace)`);
     assert.equal(svc.build.dockerfile, dockerfile, `${name}: dockerfile`);
+    if (dockerfile === NODE_SERVICE) assert.deepEqual(svc.build.args, { SERVICE: name, PORT: String(port) }, `${name}: build args`);
     assert.ok(existsSync(join(repoRoot, svc.build.context, dockerfile)), `${name}: ${dockerfile} does not exist`);
     if (name.startsWith('inference-')) assert.equal(env.ROLE, name.slice('inference-'.length), `${name}: ROLE`);
 
@@ -430,7 +433,8 @@ test('the edge file runs preprocessing-edge alone, against a remote ingress, wit
   assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, EDGE_ENV.EDGE_INGRESS_URL);
   assert.equal(env.OTEL_EXPORTER_OTLP_HEADERS, `Authorization=Bearer%20${EDGE_ENV.EDGE_OTLP_TOKEN}`);
   assert.equal(env.OTEL_EXPORTER_OTLP_PROTOCOL, 'http/protobuf', 'the ingress carries OTLP/HTTP');
-  assert.equal(svc.build?.dockerfile, 'services/preprocessing-edge/Dockerfile');
+  assert.equal(svc.build?.dockerfile, NODE_SERVICE);
+  assert.deepEqual(svc.build?.args, { SERVICE: 'preprocessing-edge', PORT: '5010' });
   assert.ok(existsSync(join(dirname(EDGE), svc.build!.context, 'package-lock.json')), 'the edge builds from the repository root');
   assert.match(svc.image ?? '', /(^|\/)meridian\/preprocessing-edge:/);
   // And the cloud file has no edge-profile service that would need the edge's variables.

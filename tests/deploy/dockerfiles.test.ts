@@ -27,12 +27,36 @@ const repoRoot = findRepoRoot();
 // Node 24 LTS, as scripts/tools/versions.env (NODE_MAJOR) and the stand-in of scripts/images/standins.sh.
 const BASE_IMAGE = 'node:24-bookworm-slim';
 
-/** Folder -> npm package name, the ports it listens on, and OTEL_SERVICE_NAME when the image fixes one. */
-const SERVICES: Record<string, { pkg: string; ports: number[] }> = {
-  'service-a': { pkg: '@meridian/service-a', ports: [8080] },
-  'service-b': { pkg: '@meridian/service-b', ports: [8081] },
-  'preprocessing-edge': { pkg: '@meridian/preprocessing-edge', ports: [5010] },
-  inference: { pkg: '@meridian/inference', ports: [8000, 8001, 8002] },
+/**
+ * Folder -> npm package name, the ports it listens on, and its Dockerfile with the build arguments
+ * that select it: the Node services share services/Dockerfile (SERVICE, PORT); inference has its own.
+ */
+const SERVICES: Record<string, { pkg: string; ports: number[]; file: string; args: Record<string, string> }> = {
+  'service-a': { pkg: '@meridian/service-a', ports: [8080], file: 'services/Dockerfile', args: { SERVICE: 'service-a', PORT: '8080' } },
+  'service-b': { pkg: '@meridian/service-b', ports: [8081], file: 'services/Dockerfile', args: { SERVICE: 'service-b', PORT: '8081' } },
+  'preprocessing-edge': {
+    pkg: '@meridian/preprocessing-edge',
+    ports: [5010],
+    file: 'services/Dockerfile',
+    args: { SERVICE: 'preprocessing-edge', PORT: '5010' },
+  },
+  inference: { pkg: '@meridian/inference', ports: [8000, 8001, 8002], file: 'services/inference/Dockerfile', args: {} },
+};
+
+/** The Dockerfile of a service as the builder sees it: its build arguments substituted. */
+function dockerfileText(folder: string): string {
+  const { file, args } = SERVICES[folder];
+  let text = readFileSync(join(repoRoot, file), 'utf8');
+  for (const [name, value] of Object.entries(args)) {
+    assert.match(text, new RegExp(`^ARG ${name}$`, 'm'), `${file}: ARG ${name} is not declared`);
+    text = text.replaceAll('${' + name + '}', value);
+  }
+  return text;
+}
+
+const describeFile = (folder: string) => {
+  const { file, args } = SERVICES[folder];
+  return Object.keys(args).length ? `${file} (${Object.entries(args).map(([k, v]) => `${k}=${v}`).join(' ')})` : file;
 };
 
 // ------------------------------------------------------------------------------- Dockerfile parser
@@ -171,14 +195,17 @@ const ignorePath = join(repoRoot, '.dockerignore');
 
 const workspaces = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
 
-test('every service folder has a Dockerfile and nothing else in services/ is missing one', () => {
+test('every service is built by services/Dockerfile or a Dockerfile of its own, and none by two', () => {
   const folders = readdirSync(join(repoRoot, 'services'), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => d.name)
     .sort();
   assert.deepEqual(folders, Object.keys(SERVICES).sort(), 'services/ and this test disagree on the services');
   for (const folder of folders) {
-    assert.ok(existsSync(join(repoRoot, 'services', folder, 'Dockerfile')), `services/${folder}/Dockerfile is missing`);
+    const { file } = SERVICES[folder];
+    assert.ok(existsSync(join(repoRoot, file)), `${file} is missing`);
+    // One Dockerfile where images differ only by name: no service keeps a copy of its own besides it.
+    if (file === 'services/Dockerfile') assert.ok(!existsSync(join(repoRoot, 'services', folder, 'Dockerfile')), `services/${folder}/Dockerfile duplicates services/Dockerfile`);
   }
 });
 
@@ -221,11 +248,10 @@ test('the .dockerignore matcher follows Docker semantics (so the test above can 
 });
 
 for (const [folder, { pkg, ports }] of Object.entries(SERVICES)) {
-  const file = join(repoRoot, 'services', folder, 'Dockerfile');
-  const rel = `services/${folder}/Dockerfile`;
+  const rel = describeFile(folder);
 
   test(`${rel}: multi-stage, pinned base image, production dependencies only`, () => {
-    const stages = parseDockerfile(readFileSync(file, 'utf8'));
+    const stages = parseDockerfile(dockerfileText(folder));
     assert.ok(stages.length >= 2, `${rel} has ${stages.length} FROM; a multi-stage build needs at least 2`);
     const names = new Set(stages.map((s) => s.name).filter(Boolean));
     for (const s of stages) {
@@ -272,7 +298,7 @@ for (const [folder, { pkg, ports }] of Object.entries(SERVICES)) {
   });
 
   test(`${rel}: runtime stage runs the service as non-root, with service-kit built in`, () => {
-    const stages = parseDockerfile(readFileSync(file, 'utf8'));
+    const stages = parseDockerfile(dockerfileText(folder));
     const final = stages.at(-1)!;
     const users = final.instructions.filter((i) => i.keyword === 'USER');
     assert.ok(users.length > 0, `${rel}: the final stage sets no USER (it would run as root)`);
@@ -320,7 +346,7 @@ for (const [folder, { pkg, ports }] of Object.entries(SERVICES)) {
 
   test(`${rel}: every COPY source from the context exists and is not excluded by .dockerignore`, () => {
     const ignored = dockerignore(readFileSync(ignorePath, 'utf8'));
-    const stages = parseDockerfile(readFileSync(file, 'utf8'));
+    const stages = parseDockerfile(dockerfileText(folder));
     const stageNames = new Set(stages.map((s) => s.name).filter(Boolean));
     for (const s of stages) {
       for (const c of s.instructions.filter((i) => i.keyword === 'COPY').map(copyArgs)) {
@@ -338,7 +364,7 @@ for (const [folder, { pkg, ports }] of Object.entries(SERVICES)) {
   });
 
   test(`${rel}: its HEALTHCHECK command passes on 200 from /healthy and fails otherwise`, async () => {
-    const final = parseDockerfile(readFileSync(file, 'utf8')).at(-1)!;
+    const final = parseDockerfile(dockerfileText(folder)).at(-1)!;
     const [bin, ...args] = healthcheckCommand(final);
     let status = 200;
     const seen: string[] = [];
@@ -398,7 +424,7 @@ test('services/inference/Dockerfile: models generated at build time, pretrained 
 
 test("every Dockerfile builds with the engine's built-in frontend: no # syntax= directive, no heredoc", () => {
   for (const folder of Object.keys(SERVICES)) {
-    const rel = `services/${folder}/Dockerfile`;
+    const rel = SERVICES[folder].file;
     const text = readFileSync(join(repoRoot, rel), 'utf8');
     // A syntax directive makes BuildKit pull a frontend image, which air-gapped networks cannot.
     assert.doesNotMatch(text, /^#\s*syntax\s*=/im, `${rel}: no # syntax= directive`);

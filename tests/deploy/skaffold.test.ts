@@ -200,7 +200,10 @@ test('skaffold.yaml is a skaffold/v4beta14 Config with one artifact per image', 
     const dockerfile = a.docker?.dockerfile;
     assert.ok(dockerfile, `${a.image}: docker.dockerfile`);
     assert.ok(existsSync(join(context, dockerfile)) && statSync(join(context, dockerfile)).isFile(), `${a.image}: ${dockerfile} does not exist`);
-    assert.match(dockerfile, new RegExp(`^services/${a.image.split('/')[1]}/Dockerfile$`), `${a.image}: built from its own service's Dockerfile`);
+    // The Node services share services/Dockerfile, named by SERVICE; inference has its own.
+    const name = a.image.split('/')[1];
+    if (dockerfile === 'services/Dockerfile') assert.equal(a.docker?.buildArgs?.SERVICE, name, `${a.image}: buildArgs.SERVICE`);
+    else assert.equal(dockerfile, `services/${name}/Dockerfile`, `${a.image}: built from services/Dockerfile or its own service's Dockerfile`);
     // Build arguments must be ARGs of that Dockerfile.
     const text = readFileSync(join(context, dockerfile), 'utf8');
     for (const arg of Object.keys(a.docker?.buildArgs ?? {})) assert.match(text, new RegExp(`^ARG ${arg}(=|$)`, 'm'), `${a.image}: build arg ${arg} is not an ARG of ${dockerfile}`);

@@ -139,17 +139,21 @@ test('release, on a v* tag, pushes the four images to ECR and deploys the chart 
 
   const images = release.jobs.images;
   assert.ok(images, 'no images job');
-  const services = images.strategy?.matrix?.service as string[];
-  assert.deepEqual([...services].sort(), ['inference', 'preprocessing-edge', 'service-a', 'service-b']);
-  for (const service of services) {
-    assert.ok(existsSync(join(repoRoot, 'services', service, 'Dockerfile')), `services/${service}/Dockerfile does not exist`);
+  const include = images.strategy?.matrix?.include as { service: string; file: string; args: string }[];
+  assert.deepEqual(include.map((i) => i.service).sort(), ['inference', 'preprocessing-edge', 'service-a', 'service-b']);
+  for (const { service, file, args } of include) {
+    assert.ok(existsSync(join(repoRoot, file)), `${service}: ${file} does not exist`);
+    // The three Node services share services/Dockerfile: SERVICE and PORT name each one.
+    if (file === 'services/Dockerfile') assert.match(args, new RegExp(`^SERVICE=${service}\\nPORT=\\d+$`), `${service}: build-args`);
+    else assert.equal(file, `services/${service}/Dockerfile`);
   }
   const creds = usesStep(images, 'aws-actions/configure-aws-credentials').with ?? {};
   assert.match(String(creds['role-to-assume']), /^\$\{\{ vars\.\w+ \}\}$/, 'the role must come from a repository variable');
   const login = usesStep(images, 'aws-actions/amazon-ecr-login');
   const build = usesStep(images, 'docker/build-push-action').with ?? {};
   assert.equal(build.context, '.');
-  assert.equal(build.file, 'services/${{ matrix.service }}/Dockerfile');
+  assert.equal(build.file, '${{ matrix.file }}');
+  assert.equal(build['build-args'], '${{ matrix.args }}');
   assert.equal(build.push, true);
   assert.equal(build.tags, `\${{ steps.${login.id}.outputs.registry }}/meridian/\${{ matrix.service }}:\${{ github.ref_name }}`);
 
