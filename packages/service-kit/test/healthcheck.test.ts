@@ -1,0 +1,15 @@
+// The images' HEALTHCHECK port choice; tests/deploy/dockerfiles.test.ts runs the command of each
+// Dockerfile against a local server, and tests/containers sees it turn healthy in real containers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { healthPort } from '../src/healthcheck';
+
+test('PORT wins; else a bare port; else the port given for ROLE', () => {
+  const roles = ['ensemble=8000', 'efficientnetb0=8001', 'mobilenetv2=8002'];
+  assert.equal(healthPort({ PORT: '9000', ROLE: 'mobilenetv2' }, roles), 9000);
+  assert.equal(healthPort({ ROLE: 'mobilenetv2' }, roles), 8002);
+  assert.equal(healthPort({ ROLE: 'ensemble' }, roles), 8000);
+  assert.equal(healthPort({}, ['8080']), 8080);
+  assert.equal(healthPort({ ROLE: 'nope' }, roles), undefined);
+  assert.equal(healthPort({}, []), undefined);
+});
