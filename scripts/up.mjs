@@ -79,8 +79,10 @@ let shuttingDown = false;
 async function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
-  step('stopping (SIGTERM to every process)');
-  await sup.stopAll();
+  step('stopping (SIGTERM, the services first, then the pipeline)');
+  // The reverse of the start order: what calls stops before what it calls, the collector last but
+  // for its backends, so the services' last spans are still exported.
+  await sup.stopAll(startWaves(specs).map((wave) => wave.map((spec) => spec.name)).reverse());
   step('stopped');
   process.exit(code);
 }

@@ -92,23 +92,34 @@ export class Supervisor {
     throw new Error(`${spec.name} was not ready at ${spec.readyUrl} within ${timeoutMs / 1000} s`);
   }
 
-  /** SIGTERM to every process, SIGKILL to those still running after graceMs. */
-  async stopAll(graceMs = 12_000) {
+  /**
+   * SIGTERM to every process, SIGKILL to those still running after graceMs. With `order` (groups of
+   * names), group by group: the services before the pipeline, so their last spans still reach a
+   * running collector. Processes in no group go last.
+   * @param {string[][]} [order]
+   */
+  async stopAll(order = [], graceMs = 12_000) {
     this.stopping = true;
-    const running = [...this.procs.values()].filter((p) => p.child && p.child.exitCode === null && p.child.signalCode === null);
-    await Promise.all(
-      running.reverse().map(
-        (p) =>
-          new Promise((resolve) => {
-            const child = /** @type {import('node:child_process').ChildProcess} */ (p.child);
-            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve(undefined);
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    const grouped = new Set(order.flat());
+    const groups = [...order, [...this.procs.keys()].filter((name) => !grouped.has(name))];
+    for (const names of groups) {
+      const running = names
+        .map((name) => this.procs.get(name))
+        .filter((p) => p?.child && p.child.exitCode === null && p.child.signalCode === null);
+      await Promise.all(
+        running.map(
+          (p) =>
+            new Promise((resolve) => {
+              const child = /** @type {import('node:child_process').ChildProcess} */ (p?.child);
+              const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+              child.once('exit', () => {
+                clearTimeout(timer);
+                resolve(undefined);
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    }
   }
 }

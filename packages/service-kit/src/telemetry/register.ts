@@ -58,8 +58,8 @@ function start(): void {
     return;
   }
   const tracesOff = (process.env.OTEL_TRACES_EXPORTER ?? '').toLowerCase() === 'none';
-  // Half the shutdown bound at most, so the rest of a graceful shutdown still fits in it.
-  const exporter = () => bufferedExporter(runtime.TELEMETRY_BUFFER_MAX_SPANS, Math.min(5000, runtime.SHUTDOWN_TIMEOUT_MS / 2));
+  // 3 s, or half the shutdown bound if that is less, so the rest of a graceful shutdown still fits in it.
+  const exporter = () => bufferedExporter(runtime.TELEMETRY_BUFFER_MAX_SPANS, Math.min(3000, runtime.SHUTDOWN_TIMEOUT_MS / 2));
   // The baggage processor runs first so attributes are on the span before it is exported.
   const spanProcessors = tracesOff ? [] : [new BaggageSpanProcessor(), new BatchSpanProcessor(exporter())];
   // Metrics are served in Prometheus format at /metrics by the app; the SDK's OTLP metrics stay off

@@ -86,8 +86,9 @@ export class SpanBuffer implements SpanExporter {
     await this.inner.forceFlush?.();
   }
 
-  /** Sends what it can within timeoutMs; what is still buffered then is counted as lost. */
-  async shutdown(timeoutMs = 5_000): Promise<void> {
+  /** Sends what it can within timeoutMs, the exporter's own shutdown included; what is still buffered then is counted as lost. */
+  async shutdown(timeoutMs = 3_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     this.retryNow();
     await this.whenIdle(timeoutMs);
     this.stopped = true;
@@ -96,7 +97,11 @@ export class SpanBuffer implements SpanExporter {
     this.drop('shutdown', this.size);
     this.queue.splice(0);
     this.inFlight = [];
-    await this.inner.shutdown();
+    // The exporter waits for its request in flight, which may retry for its own 10 s: not longer than the bound.
+    let timer: NodeJS.Timeout | undefined;
+    const left = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+    await Promise.race([this.inner.shutdown(), left]);
+    clearTimeout(timer);
   }
 
   private async drain(): Promise<void> {
