@@ -36,6 +36,7 @@ function bufferedExporter(maxSpans: number, shutdownMs: number): SpanExporter {
   const counters = spanBufferMetrics(() => buffer);
   buffer = new SpanBuffer(traceExporter(), {
     maxSpans,
+    shutdownTimeoutMs: shutdownMs,
     onExported: counters.onExported,
     onDrop(reason, spans) {
       counters.onDrop?.(reason, spans);
@@ -43,8 +44,6 @@ function bufferedExporter(maxSpans: number, shutdownMs: number): SpanExporter {
       if (reason === 'shutdown') process.stderr.write(`telemetry: ${spans} spans still buffered at shutdown were lost (collector unreachable)\n`);
     },
   });
-  const shutdown = buffer.shutdown.bind(buffer);
-  buffer.shutdown = () => shutdown(shutdownMs);
   return buffer;
 }
 

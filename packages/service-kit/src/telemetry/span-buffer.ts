@@ -27,6 +27,8 @@ export interface SpanBufferOptions {
   /** First wait after a failed export; doubled each time up to retryMaxMs. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** How long shutdown() may try to send what is left (default 3 s). */
+  shutdownTimeoutMs?: number;
   /** Called for every loss, e.g. to count it. */
   onDrop?: (reason: DropReason, spans: number) => void;
   /** Called after every export that reached the receiver. */
@@ -87,7 +89,7 @@ export class SpanBuffer implements SpanExporter {
   }
 
   /** Sends what it can within timeoutMs, the exporter's own shutdown included; what is still buffered then is counted as lost. */
-  async shutdown(timeoutMs = 3_000): Promise<void> {
+  async shutdown(timeoutMs = this.options.shutdownTimeoutMs ?? 3_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     this.retryNow();
     await this.whenIdle(timeoutMs);
