@@ -19,6 +19,7 @@ export interface DockerEngine {
   ok(args: string[], opts?: RunOptions): Promise<string>;
   /** The environment that points a docker client at this engine. */
   env: NodeJS.ProcessEnv;
+  /** Stops the private engine if this started it; on the private engine, first trims what builds left behind. */
   stop(): Promise<void>;
 }
 
@@ -44,6 +45,7 @@ export async function dockerEngine(): Promise<DockerEngine> {
     }
     host = (await runCommand('bash', [ENGINE_SCRIPT, 'host'])).stdout.trim();
   }
+  const privateEngine = host === (await runCommand('bash', [ENGINE_SCRIPT, 'host'])).stdout.trim();
   const env = { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '1' };
   const docker = (args: string[], opts: RunOptions = {}) => runCommand(client, args, { timeoutMs: 120_000, ...opts, env: { ...env, ...opts.env } });
   return {
@@ -56,6 +58,12 @@ export async function dockerEngine(): Promise<DockerEngine> {
       return r.stdout.trim();
     },
     async stop() {
+      // Only on our own engine (a user's build cache is theirs): untagged images go, and the build
+      // cache keeps 3 GB, enough for the next builds to hit it, so the data root does not grow run by run.
+      if (privateEngine) {
+        await docker(['image', 'prune', '--force'], { timeoutMs: 300_000 });
+        await docker(['builder', 'prune', '--force', '--keep-storage', '3gb'], { timeoutMs: 300_000 });
+      }
       if (started) await runCommand('bash', [ENGINE_SCRIPT, 'stop'], { timeoutMs: 60_000 });
     },
   };
