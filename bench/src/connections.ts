@@ -6,21 +6,16 @@
  * of each kind, the burst's duration with ÷ without the idle ones, and the memory they cost.
  * tests/clients/many-connections.test.ts checks that every answer arrives; this says how fast.
  */
-import { readFileSync } from 'node:fs';
 import { connectionFlood, type FloodResult } from '@meridian/test-kit';
 import type { Comparison, Ctx } from './context';
 import { startPipeline } from './pipeline';
+import { rssMiB } from './procs';
 import { alternate } from './rounds';
 import { startChain } from './services';
 import { fmt, median, medianPairedRatio } from './stats';
 
 const IDLE = 2000;
 const BURST = 5000;
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 const slowest = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
 
