@@ -154,15 +154,9 @@ export function cpuSeconds(pid: number, ticksPerSecond = 100): number {
   }
 }
 
-/** Resident set size in MiB (VmRSS of /proc/<pid>/status). */
-export function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
+// Resident set size in MiB: one definition, shared with the tests (test-kit).
+import { rssMiB } from '@meridian/test-kit';
+export { rssMiB };
 
 /** Every descendant of pid (children, their children, ...), from the parent ids in /proc/<pid>/stat. */
 export function descendants(pid: number): number[] {

@@ -4,20 +4,13 @@
 // lives. How fast it stays is a figure of the bench (`npm run bench -- connections`), not asserted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { connectionFlood, request, ServiceProcess } from '@meridian/test-kit';
+import { connectionFlood, request, rssMiB, ServiceProcess } from '@meridian/test-kit';
 
 const IDLE = 2000;
 const BURST = 5000;
 
 let a: ServiceProcess;
 let b: ServiceProcess;
-
-/** Resident memory of the service process, in MiB, from /proc (no request of its own). */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 before(async () => {
   b = await new ServiceProcess({ folder: 'service-b', name: 'service-b', env: { LOG_LEVEL: 'warn' } }).start();

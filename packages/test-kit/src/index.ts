@@ -10,3 +10,4 @@ export * from './otlp-json';
 export * from './fake-upstream';
 export * from './connection-flood';
 export * from './docker';
+export * from './process-memory';
