@@ -12,10 +12,12 @@ import { ProblemException, ProblemFilter } from './problem';
 import { ReadinessRegistry } from './readiness';
 import { installSecurityHeaders } from './security-headers';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
-import { loadConfigOrExit } from './config';
+import { ConfigError, loadConfigOrExit } from './config';
 import { connectionLimitOptions, installBodyDiscard, installContentEncodingCheck } from './connection-limits';
 import { contractResourceAttributes } from './telemetry/resource';
 import { shutdownTelemetry } from './telemetry/shutdown';
+import { closeProbes, listenForProbes } from './probe-listener';
+import type { Server } from 'node:http';
 
 export interface StartOptions {
   serviceName: string;
@@ -49,12 +51,16 @@ function validationProblem(errors: ValidationError[]): ProblemException {
  */
 export async function startService(options: StartOptions): Promise<NestFastifyApplication> {
   // Shared settings (faults, shutdown, resilience) are checked like the service's own.
-  const runtime = loadConfigOrExit(options.serviceName, RUNTIME_CONFIG, connectionLimitOptions);
+  const runtime = loadConfigOrExit(options.serviceName, RUNTIME_CONFIG, (config) => {
+    connectionLimitOptions(config);
+    if (config.PROBE_PORT === options.port) throw new ConfigError(`PROBE_PORT (${config.PROBE_PORT}) must differ from the service's port`);
+  });
   try {
     return await createAndListen(options, runtime);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const reason = e.code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is already in use` : e.message;
+    const port = (e as { port?: number }).port ?? options.port;
+    const reason = e.code === 'EADDRINUSE' ? `port ${port} on ${options.host} is already in use` : e.message;
     process.stderr.write(`${options.serviceName}: failed to start: ${reason}\n`);
     process.exit(1);
   }
@@ -64,7 +70,8 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
   // Requests that arrive on open connections while closing are served (with Connection: close)
   // rather than refused: the drain is there so that nothing in flight fails.
-  const adapter = new FastifyAdapter({ bodyLimit, logger: false, return503OnClosing: false, ...connectionLimitOptions(runtime) });
+  const limits = connectionLimitOptions(runtime);
+  const adapter = new FastifyAdapter({ bodyLimit, logger: false, return503OnClosing: false, ...limits });
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
@@ -109,9 +116,16 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
     faults.install(fastify, app.get(ReadinessRegistry));
     await faults.start();
   }
-  installGracefulShutdown(app, options.serviceName, runtime, faults);
+  const probes: { server?: Server } = {};
+  installGracefulShutdown(app, options.serviceName, runtime, faults, probes);
   await app.listen(options.port, options.host);
-  app.get(Logger).log(`${options.serviceName} listening on http://${options.host}:${options.port}`);
+  // After the app is ready: the probe port passes its requests to the app's own handler.
+  if (runtime.PROBE_PORT) {
+    const { http, requestTimeout, keepAliveTimeout } = limits;
+    probes.server = await listenForProbes(fastify, options.host, runtime.PROBE_PORT, { ...http, requestTimeout, keepAliveTimeout });
+  }
+  const probeNote = runtime.PROBE_PORT ? ` (probes also on http://${options.host}:${runtime.PROBE_PORT})` : '';
+  app.get(Logger).log(`${options.serviceName} listening on http://${options.host}:${options.port}${probeNote}`);
   return app;
 }
 
@@ -120,7 +134,13 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
  * stop accepting, let in-flight requests finish, flush telemetry, exit, all within
  * SHUTDOWN_TIMEOUT_MS (past it the process exits 1).
  */
-function installGracefulShutdown(app: NestFastifyApplication, serviceName: string, runtime: RuntimeConfig, faults?: FaultInjector): void {
+function installGracefulShutdown(
+  app: NestFastifyApplication,
+  serviceName: string,
+  runtime: RuntimeConfig,
+  faults: FaultInjector | undefined,
+  probes: { server?: Server },
+): void {
   let stopping = false;
   const bound = runtime.SHUTDOWN_TIMEOUT_MS;
   const drain = Math.min(runtime.SHUTDOWN_DRAIN_MS, bound);
@@ -141,6 +161,7 @@ function installGracefulShutdown(app: NestFastifyApplication, serviceName: strin
       if (drain > 0) await new Promise((resolve) => setTimeout(resolve, drain));
       await faults?.stop();
       await app.close();
+      if (probes.server) await closeProbes(probes.server);
       await shutdownTelemetry();
     } catch (err) {
       code = 1;

@@ -28,6 +28,11 @@ export const env = {
       },
     };
   },
+  /** A TCP port that may be left unset (the feature it serves is then off). */
+  optionalPort(): Field<number | undefined> {
+    const port = env.port(0);
+    return { describe: 'TCP port, optional', parse: (name, raw) => (raw === undefined || raw === '' ? undefined : port.parse(name, raw)) };
+  },
   int(fallback: number, min: number, max: number): Field<number> {
     return {
       describe: `integer ${min}..${max}, default ${fallback}`,

@@ -31,6 +31,12 @@ export const RUNTIME_CONFIG = {
   HTTP_KEEPALIVE_TIMEOUT_MS: env.int(5_000, 100, 600_000),
   /** How much of a refused request body is read and discarded so its client can read the answer. */
   HTTP_DISCARD_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+  /**
+   * A second listener that answers only /healthy and /ready (the kubelet's and the image's probes).
+   * A flood of new connections fills the main port's accept queue, and a probe's SYN there waits
+   * for TCP's 1 s retransmit; on a port of its own it is accepted at once. Unset: probes use the main port.
+   */
+  PROBE_PORT: env.optionalPort(),
   /** Spans kept while the collector (or the edge ingress) is unreachable; past it the oldest are dropped and counted. */
   TELEMETRY_BUFFER_MAX_SPANS: env.int(20_000, 1, 1_000_000),
 };

@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { healthPort } from '../src/healthcheck';
 
-test('PORT wins; else a bare port; else the port given for ROLE', () => {
+test('PROBE_PORT wins, then PORT; else a bare port; else the port given for ROLE', () => {
   const roles = ['ensemble=8000', 'efficientnetb0=8001', 'mobilenetv2=8002'];
+  assert.equal(healthPort({ PROBE_PORT: '9100', PORT: '9000', ROLE: 'mobilenetv2' }, roles), 9100);
   assert.equal(healthPort({ PORT: '9000', ROLE: 'mobilenetv2' }, roles), 9000);
   assert.equal(healthPort({ ROLE: 'mobilenetv2' }, roles), 8002);
   assert.equal(healthPort({ ROLE: 'ensemble' }, roles), 8000);
