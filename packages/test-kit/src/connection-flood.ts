@@ -19,6 +19,8 @@ export interface FloodOptions {
   /** Requested by every connection; default /healthy. */
   path?: string;
   probePath?: string;
+  /** The service's probe port (PROBE_PORT): probed on a new connection too, beside the main port. */
+  probePort?: number;
   probeEveryMs?: number;
   /** A connection (or probe) that has no answer by then counts as failed; default 30 s. */
   timeoutMs?: number;
@@ -42,6 +44,9 @@ export interface FloodResult {
   /** The same probe on one keep-alive connection opened before the burst (a health checker that keeps its connection). */
   keptProbeMs: number[];
   keptProbeFailed: number;
+  /** On a new connection to probePort each time (empty without one). */
+  probePortMs: number[];
+  probePortFailed: number;
   samples: number[];
 }
 
@@ -79,7 +84,7 @@ export async function connectionFlood(opts: FloodOptions): Promise<FloodResult> 
   // one connection kept open (a new connection waits in the accept queue behind the burst; a kept
   // one does not).
   const probe = new Worker(join(__dirname, 'connection-probe.js'), {
-    workerData: { host, port: opts.port, path: probePath, everyMs: opts.probeEveryMs ?? 100, timeoutMs },
+    workerData: { host, port: opts.port, probePort: opts.probePort, path: probePath, everyMs: opts.probeEveryMs ?? 100, timeoutMs },
   });
   const probed = new Promise<ProbeReport>((resolve, reject) => {
     probe.once('message', resolve);
@@ -98,7 +103,7 @@ export async function connectionFlood(opts: FloodOptions): Promise<FloodResult> 
   const burst = await Promise.allSettled(Array.from({ length: opts.burst }, () => get(host, opts.port, path, false, timeoutMs)));
   const burstMs = performance.now() - t0;
   probe.postMessage('stop');
-  const { probeMs, probeFailed, keptProbeMs, keptProbeFailed } = await probed;
+  const { probeMs, probeFailed, keptProbeMs, keptProbeFailed, probePortMs, probePortFailed } = await probed;
   await probe.terminate();
   sampling = false;
   await sampler;
@@ -128,6 +133,8 @@ export async function connectionFlood(opts: FloodOptions): Promise<FloodResult> 
     probeMs,
     probeFailed,
     keptProbeMs,
+    probePortMs,
+    probePortFailed,
     keptProbeFailed,
     samples,
   };

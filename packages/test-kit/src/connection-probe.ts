@@ -9,21 +9,25 @@ export interface ProbeReport {
   probeFailed: number;
   keptProbeMs: number[];
   keptProbeFailed: number;
+  /** On a new connection to the service's probe port (PROBE_PORT), when one was given. */
+  probePortMs: number[];
+  probePortFailed: number;
 }
 
 interface ProbeSettings {
   host: string;
   port: number;
+  probePort?: number;
   path: string;
   everyMs: number;
   timeoutMs: number;
 }
 
 async function main(): Promise<void> {
-  const { host, port, path, everyMs, timeoutMs } = workerData as ProbeSettings;
+  const { host, port, probePort, path, everyMs, timeoutMs } = workerData as ProbeSettings;
   let running = true;
   parentPort!.once('message', () => (running = false));
-  const report: ProbeReport = { probeMs: [], probeFailed: 0, keptProbeMs: [], keptProbeFailed: 0 };
+  const report: ProbeReport = { probeMs: [], probeFailed: 0, keptProbeMs: [], keptProbeFailed: 0, probePortMs: [], probePortFailed: 0 };
   let kept: net.Socket | undefined = (await get(host, port, path, true, timeoutMs)).socket;
   /** Latency of one probe; a failure counts as timeoutMs. */
   const time = async (fn: () => Promise<number>, ms: number[], failed: () => void) => {
@@ -36,16 +40,14 @@ async function main(): Promise<void> {
       ms.push(timeoutMs);
     }
   };
+  const fresh = (to: number) => async () => {
+    const r = await get(host, to, path, false, timeoutMs);
+    r.socket.destroy();
+    return r.status;
+  };
   while (running) {
-    await time(
-      async () => {
-        const r = await get(host, port, path, false, timeoutMs);
-        r.socket.destroy();
-        return r.status;
-      },
-      report.probeMs,
-      () => report.probeFailed++,
-    );
+    await time(fresh(port), report.probeMs, () => report.probeFailed++);
+    if (probePort) await time(fresh(probePort), report.probePortMs, () => report.probePortFailed++);
     await time(
       async () => {
         const r = await get(host, port, path, true, timeoutMs, kept).catch((err: Error) => {
