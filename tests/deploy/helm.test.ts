@@ -158,6 +158,8 @@ interface Container {
   name: string;
   image: string;
   env?: { name: string; value?: string; valueFrom?: any }[];
+  ports?: { name?: string; containerPort: number }[];
+  startupProbe?: any;
   livenessProbe?: any;
   readinessProbe?: any;
   resources?: any;
@@ -255,7 +257,12 @@ for (const values of VALUES_FILES) {
       assert.ok(c && port, `${d.metadata.name}: no container port`);
       assert.equal(c.livenessProbe?.httpGet?.path, '/healthy', `${d.metadata.name}: liveness probe`);
       assert.equal(c.readinessProbe?.httpGet?.path, '/ready', `${d.metadata.name}: readiness probe`);
-      for (const p of [c.livenessProbe, c.readinessProbe]) assert.ok([port.name, port.containerPort].includes(p.httpGet.port));
+      // The probes go to the probe listener (PROBE_PORT), a port of its own beside http.
+      const probes = (c.ports ?? []).find((p) => p.name === 'probes');
+      assert.ok(probes, `${d.metadata.name}: no probes container port`);
+      assert.equal(env(c, 'PROBE_PORT').value, String(probes.containerPort));
+      assert.notEqual(probes.containerPort, port.containerPort);
+      for (const p of [c.startupProbe, c.livenessProbe, c.readinessProbe]) assert.ok(['probes', probes.containerPort].includes(p.httpGet.port));
 
       assert.equal(env(c, 'HOST').value, '0.0.0.0');
       assert.equal(env(c, 'PORT').value, String(port.containerPort));
