@@ -2,11 +2,11 @@
  * 10. Many connections: service-a (SDK on) takes a burst of 5,000 new connections at once (one
  * `GET /healthy` each, `Connection: close`), alone and with 2,000 idle keep-alive connections held
  * open meanwhile, alternating. While the burst runs, a probe thread asks for /healthy every 100 ms
- * on a new connection (as the kubelet probes) and on one kept connection. Figures: the slowest probe
- * of each kind, the burst's duration with ÷ without the idle ones, and the memory they cost.
+ * on a new connection to the main port, on one kept connection, and on a new connection to the probe
+ * port (PROBE_PORT, as the chart's kubelet probes). Figures: the slowest probe of each kind, the burst's duration with ÷ without the idle ones, and the memory they cost.
  * tests/clients/many-connections.test.ts checks that every answer arrives; this says how fast.
  */
-import { connectionFlood, type FloodResult } from '@meridian/test-kit';
+import { connectionFlood, freePort, type FloodResult } from '@meridian/test-kit';
 import type { Comparison, Ctx } from './context';
 import { startPipeline } from './pipeline';
 import { rssMiB } from './procs';
@@ -28,13 +28,16 @@ export const connections: Comparison = {
     try {
       const runs = await alternate(ctx, ['burst', 'burst+idle'] as const, ctx.settings.fewRounds, async (side) => {
         // A fresh service-a each run, with keep-alive long enough for the idle ones to outlast the burst.
-        const chain = await startChain(['service-a'], { sdk: 'on', pipeline, env: { HTTP_KEEPALIVE_TIMEOUT_MS: '120000' } });
+        const probePort = await freePort();
+        const env = { HTTP_KEEPALIVE_TIMEOUT_MS: '120000', PROBE_PORT: String(probePort) };
+        const chain = await startChain(['service-a'], { sdk: 'on', pipeline, envFor: { 'service-a': env } });
         try {
           const a = chain.get('service-a');
-          const r = await connectionFlood({ port: Number(new URL(a.url).port), idle: side === 'burst' ? 0 : IDLE, burst: BURST, sample: async () => rssMiB(a.pid) });
+          const r = await connectionFlood({ port: Number(new URL(a.url).port), probePort, idle: side === 'burst' ? 0 : IDLE, burst: BURST, sample: async () => rssMiB(a.pid) });
           ctx.log(
             `  ${side}: burst ${r.burstOk}/${BURST} in ${fmt(r.burstMs / 1000)} s; /healthy slowest ${fmt(slowest(r.probeMs))} ms new, ` +
-              `${fmt(slowest(r.keptProbeMs))} ms kept (${r.probeMs.length} probes, ${r.probeFailed + r.keptProbeFailed} failed); ` +
+              `${fmt(slowest(r.keptProbeMs))} ms kept, ${fmt(slowest(r.probePortMs))} ms on the probe port ` +
+              `(${r.probeMs.length} probes, ${r.probeFailed + r.keptProbeFailed + r.probePortFailed} failed); ` +
               `RSS ${fmt(r.samples[0])} → peak ${fmt(Math.max(...r.samples))} MiB`,
           );
           return r;
@@ -44,22 +47,26 @@ export const connections: Comparison = {
       });
       const both = [...runs.burst, ...runs['burst+idle']];
       const withIdle = runs['burst+idle'];
-      const failures = (r: FloodResult) => r.burstFailed + r.probeFailed + r.keptProbeFailed + r.idleFailed;
+      const failures = (r: FloodResult) => r.burstFailed + r.probeFailed + r.keptProbeFailed + r.probePortFailed + r.idleFailed;
       const detail = (rs: FloodResult[], pick: (r: FloodResult) => number[]) =>
         `per run ${rs.map((r) => fmt(slowest(pick(r)))).join(', ')} ms over ${rs.map((r) => pick(r).length).join(', ')} probes; ` +
         `failed connections or probes ${rs.map(failures).join(', ')}`;
+      // The 1 s target is for the probes that decide a restart: the probe port (the chart's) and a kept
+      // connection. A new connection to the main port waits for TCP's 1 s SYN retransmit once the
+      // burst fills its accept queue, whatever the server does, so it is shown without one.
       const probes = [
-        { kind: 'new', label: 'new connection each time', pick: (r: FloodResult) => r.probeMs },
-        { kind: 'kept', label: 'on a kept connection', pick: (r: FloodResult) => r.keptProbeMs },
+        { kind: 'new', label: 'new connection to the main port each time', pick: (r: FloodResult) => r.probeMs, target: false },
+        { kind: 'kept', label: 'on a kept connection', pick: (r: FloodResult) => r.keptProbeMs, target: true },
+        { kind: 'probeport', label: 'new connection to the probe port each time', pick: (r: FloodResult) => r.probePortMs, target: true },
       ];
-      for (const { kind, label, pick } of probes) {
+      for (const { kind, label, pick, target } of probes) {
         ctx.figure({
           id: `connections.healthy.${kind}`,
           item: 10,
           label: `/healthy during the burst beside ${IDLE} idle connections, ${label}: slowest`,
           value: median(withIdle.map((r) => slowest(pick(r)))),
           unit: 'ms',
-          target: { op: '<=', value: 1000 },
+          ...(target ? { target: { op: '<=' as const, value: 1000 } } : {}),
           detail: `${detail(withIdle, pick)}; burst alone: ${fmt(median(runs.burst.map((r) => slowest(pick(r)))))} ms`,
         });
       }

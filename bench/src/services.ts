@@ -127,7 +127,12 @@ function chain(services: Map<ServiceName, RunningService>): Chain {
  * Starts the named services one after the other in dependency order, each with its peers' URLs,
  * so that each start (and its cold-start time) has the machine to itself.
  */
-export async function startChain(names: ServiceName[], opts: StartServiceOptions, onReady?: (s: RunningService) => void): Promise<Chain> {
+export async function startChain(
+  names: ServiceName[],
+  opts: StartServiceOptions & { /** Settings for one service only (e.g. a port of its own). */ envFor?: Partial<Record<ServiceName, Record<string, string>>> },
+  onReady?: (s: RunningService) => void,
+): Promise<Chain> {
+  const { envFor, ...shared } = opts;
   const order: ServiceName[] = ['service-b', 'service-a', 'inference-efficientnetb0', 'inference-mobilenetv2', 'inference-ensemble', 'preprocessing-edge'];
   const need = new Set(names);
   if (need.has('service-a')) need.add('service-b');
@@ -147,7 +152,7 @@ export async function startChain(names: ServiceName[], opts: StartServiceOptions
         peers.MOBILENETV2_URL = running.get('inference-mobilenetv2')!.url;
       }
       if (name === 'preprocessing-edge') peers.INFERENCE_URL = running.get('inference-ensemble')!.url;
-      const s = await startService(name, { ...opts, env: { ...peers, ...opts.env } });
+      const s = await startService(name, { ...shared, env: { ...peers, ...shared.env, ...envFor?.[name] } });
       running.set(name, s);
       onReady?.(s);
     }
