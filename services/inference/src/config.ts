@@ -23,6 +23,8 @@ export const config = loadConfigOrExit(SERVICE_NAME, {
   ORT_THREADS: env.int(1, 1, 64),
   /** Model roles: a pretrained ONNX file (1×3×224×224 float in, 1000 classes out); else the generated graph. */
   MODEL_PATH: env.optionalString(),
+  /** Model roles: where pretrained files baked in at image build time are (<role>.onnx), used when MODEL_PATH is unset. */
+  PRETRAINED_DIR: env.string(path.join(SERVICE_DIR, 'models/pretrained')),
   MODEL_DIR: env.string(path.join(SERVICE_DIR, 'models/generated')),
   /** Ensemble role: where the members answer, and how long each may take. */
   EFFICIENTNETB0_URL: env.url('http://127.0.0.1:8001'),

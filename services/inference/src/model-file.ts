@@ -13,12 +13,15 @@ export interface ModelSource {
   params?: number;
 }
 
-/** The ONNX file a model role serves: MODEL_PATH if set, else the generated graph in MODEL_DIR. */
-export function resolveModelSource(role: ModelRole, config: Pick<Config, 'MODEL_PATH' | 'MODEL_DIR'>): ModelSource {
-  if (config.MODEL_PATH) {
-    const file = path.resolve(config.MODEL_PATH);
-    return { file, untrained: false, weights: path.basename(file) };
-  }
+/**
+ * The ONNX file a model role serves: MODEL_PATH if set; else PRETRAINED_DIR/<role>.onnx when a
+ * pretrained file was baked in for this role (the image's PRETRAINED build argument); else the
+ * generated graph in MODEL_DIR.
+ */
+export function resolveModelSource(role: ModelRole, config: Pick<Config, 'MODEL_PATH' | 'MODEL_DIR' | 'PRETRAINED_DIR'>): ModelSource {
+  const pretrained = path.resolve(config.PRETRAINED_DIR, `${role}.onnx`);
+  const chosen = config.MODEL_PATH ? path.resolve(config.MODEL_PATH) : fs.existsSync(pretrained) ? pretrained : undefined;
+  if (chosen) return { file: chosen, untrained: false, weights: path.basename(chosen) };
   const file = modelFile(path.resolve(config.MODEL_DIR), role);
   const sidecar = readSidecar(file);
   return {
