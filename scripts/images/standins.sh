@@ -5,10 +5,14 @@
 # (pulled for real) is left alone.
 #
 #   scripts/images/standins.sh            # every stand-in that is missing (needs DOCKER_HOST or the private engine)
-#   scripts/images/standins.sh node       # only the node base image
+#   scripts/images/standins.sh node       # only the node base image (the image builds need no more)
+#   scripts/images/standins.sh pipeline   # the collector, Jaeger, Prometheus and Alertmanager (compose)
 #
 # meridian-standin/debian:bookworm-minbase  debootstrap --variant=minbase bookworm, docs and apt lists removed
 # node:${NODE_MAJOR}-bookworm-slim          that + Node ${NODE_VERSION} and npm ${NPM_VERSION} (deploy/standins/node.Dockerfile)
+# ${OTELCOL_IMAGE}, ${JAEGER_IMAGE}, ${PROMETHEUS_IMAGE}, ${ALERTMANAGER_IMAGE}
+#                                           the pinned binaries scripts/tools/install.sh builds from source,
+#                                           laid out as upstream (deploy/standins/pipeline.Dockerfile, one target each)
 #
 # Versions: scripts/tools/versions.env. The debootstrap tarball is cached under the tools cache.
 set -euo pipefail
@@ -35,8 +39,11 @@ mkdir -p "$CACHE"
 have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 standin_of() { "$DOCKER" image inspect --format '{{ index .Config.Labels "org.meridian.standin" }}' "$1" 2>/dev/null || true; }
 
+BASE_DONE=0
 base() {
   local name=meridian-standin/debian:bookworm-minbase
+  [[ $BASE_DONE == 0 ]] || return 0
+  BASE_DONE=1
   if have "$name"; then ok "$name (present)"; return; fi
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found: run scripts/tools/install.sh docker"
   local tarball="$CACHE/debian-bookworm-minbase.tar" started; started=$(date +%s)
@@ -83,12 +90,64 @@ node_image() {
   ok "$name built in $(elapsed "$started") ($label)"
 }
 
+# pipeline_image <target> <image> <what> <file>...: a pipeline.Dockerfile target from binaries
+# already built (each <file> is a path, copied into the context under its base name, or
+# SRC:NAME). The label names the binaries' versions, so a new pinned version rebuilds the stand-in.
+pipeline_image() {
+  local target="$1" name="$2" what="$3"; shift 3
+  local label="$what, built from source by scripts/tools/install.sh, on debootstrap bookworm minbase"
+  [[ $target == otelcol ]] && label="$what, built from source by scripts/tools/install.sh, FROM scratch"
+  if have "$name"; then
+    local current; current="$(standin_of "$name")"
+    if [[ -z "$current" || "$current" == "$label" ]]; then ok "$name (present${current:+, stand-in})"; return; fi
+    info "$name is a stand-in of other binaries: rebuilding"
+  fi
+  base
+  local started ctx spec src dst; started=$(date +%s)
+  ctx="$(mktemp -d "$CACHE/$target-ctx.XXXXXX")"
+  for spec in "$@" /bin/busybox; do
+    src="${spec%%:*}"; dst="$(basename "${spec#*:}")"
+    [[ -x "$src" ]] || { rm -rf "$ctx"; die "$src is missing: run scripts/tools/install.sh containers"; }
+    # A hard link where the cache and the context share a file system; the binaries are large.
+    ln "$(readlink -f "$src")" "$ctx/$dst" 2>/dev/null || cp "$(readlink -f "$src")" "$ctx/$dst"
+  done
+  if ! DOCKER_BUILDKIT=1 "$DOCKER" build -q --network=host -f "$REPO_ROOT/deploy/standins/pipeline.Dockerfile" \
+      --target "$target" --build-arg "STANDIN_OF=$name" --build-arg "STANDIN=$label" -t "$name" "$ctx" >"$ctx.log" 2>&1; then
+    cat "$ctx.log" >&2; rm -rf "$ctx" "$ctx.log"; die "building the $name stand-in failed"
+  fi
+  rm -rf "$ctx" "$ctx.log"
+  ok "$name built in $(elapsed "$started") ($label)"
+}
+
+otelcol_image() {
+  local bin; bin="$(readlink -f "$TOOLS_DIR/bin/otelcol" 2>/dev/null || true)"
+  [[ -x "$bin" ]] || die "the collector is not built: run scripts/tools/install.sh otelcol"
+  # Its cache folder names the version and the manifest hash (otelcol-meridian-v0.161.0-<hash>).
+  pipeline_image otelcol "$OTELCOL_IMAGE" "$(basename "$(dirname "$bin")") (observability/collector/builder-config.yaml)" "$bin:otelcol"
+}
+jaeger_image() {
+  pipeline_image jaeger "$JAEGER_IMAGE" "jaeger $JAEGER_VERSION" "$TOOLS_DIR/jaeger-$JAEGER_VERSION/jaeger"
+}
+prometheus_image() {
+  local d="$TOOLS_DIR/prometheus-src-$PROMETHEUS_IMAGE_VERSION"
+  pipeline_image prometheus "$PROMETHEUS_IMAGE" "prometheus $PROMETHEUS_IMAGE_VERSION without its web UI" "$d/prometheus" "$d/promtool"
+}
+alertmanager_image() {
+  local d="$TOOLS_DIR/alertmanager-src-$ALERTMANAGER_IMAGE_VERSION"
+  pipeline_image alertmanager "$ALERTMANAGER_IMAGE" "alertmanager $ALERTMANAGER_IMAGE_VERSION" "$d/alertmanager" "$d/amtool"
+}
+
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(node)
+[[ ${#targets[@]} -gt 0 ]] || targets=(node pipeline)
 for t in "${targets[@]}"; do
   case "$t" in
     base) base ;;
     node) node_image ;;
-    *) die "unknown stand-in: $t (known: base node)" ;;
+    otelcol) otelcol_image ;;
+    jaeger) jaeger_image ;;
+    prometheus) prometheus_image ;;
+    alertmanager) alertmanager_image ;;
+    pipeline) otelcol_image; jaeger_image; prometheus_image; alertmanager_image ;;
+    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager pipeline)" ;;
   esac
 done
