@@ -3,7 +3,7 @@
  * (DOCKER_HOST, else the private one of scripts/tools/docker-engine.sh), cold (`--no-cache`) and
  * then again with the cache after a change to the service's sources; its size against the bare
  * node base image; and the RSS of each container idle, 15 s after it turned healthy (docker stats).
- * tests/containers/images.test.ts checks that they build and run; this says what they cost.
+ * tests/containers/containers.test.ts checks that they build and run; this says what they cost.
  */
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

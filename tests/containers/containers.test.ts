@@ -1,16 +1,102 @@
-// Every image built for real from the repo's Dockerfiles, as a user builds it, on a real Docker
-// engine (the user's own when DOCKER_HOST answers, else scripts/tools/docker-engine.sh's private
-// one), FROM the stand-in node base where no registry can be pulled (scripts/images/standins.sh).
-// Then each runs as the chart runs it: uid 10001, read-only root filesystem with a tmpfs /tmp,
-// its HEALTHCHECK turns healthy, and SIGTERM ends it with exit code 0 within SHUTDOWN_TIMEOUT_MS,
-// in-flight requests answered. Build times and image sizes are printed.
-// Every container, network and image tag made here is removed again, also on failure.
+// The containers for real, on a real Docker engine (the user's own when DOCKER_HOST answers, else
+// scripts/tools/docker-engine.sh's private one), FROM local stand-ins of the upstream images where
+// no registry can be pulled (scripts/images/standins.sh):
+// 1. every image built from the repo's Dockerfiles, as a user builds it, then run as the chart runs
+//    it: uid 10001, read-only root filesystem with a tmpfs /tmp, its HEALTHCHECK turns healthy, and
+//    SIGTERM ends it with exit code 0 within SHUTDOWN_TIMEOUT_MS, in-flight requests answered;
+// 2. docker-compose.yml brought up with those images (Grafana left out: it cannot be had here),
+//    one edge request traced across four services in the compose Jaeger, every Prometheus target
+//    up and the rules loaded; deploy/compose/edge.yml's edge device with its token, and a wrong
+//    one refused; `down -v` leaves nothing.
+// Build times, image sizes and compose start-up times are printed. One file, so the images are
+// built once and two heavy builds never share the two cores. Every container, network, volume and
+// image tag made here is removed again, also on failure.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dockerEngine, freePort, npmBuildSecrets, REPO_ROOT, request, runCommand, SKIP_CONTAINERS, SKIP_REASON, type DockerEngine } from '@meridian/test-kit';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { parse } from 'yaml';
+import {
+  dockerEngine,
+  freePort,
+  npmBuildSecrets,
+  REPO_ROOT,
+  request,
+  runCommand,
+  SKIP_CONTAINERS,
+  SKIP_REASON,
+  toolPath,
+  type CommandResult,
+  type DockerEngine,
+} from '@meridian/test-kit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TAG = `test-${process.pid}`;
+
+let engine: DockerEngine;
+const network = `meridian-images-${process.pid}`;
+const containers: string[] = [];
+const built: string[] = [];
+const figures: string[] = [];
+/** Compose projects brought up here (files and variables), taken down again in after() if a test did not. */
+const projects = new Map<string, { files: string[]; env: Record<string, string> }>();
+
+before(async () => {
+  if (SKIP_CONTAINERS) return;
+  engine = await dockerEngine();
+  const standins = await runCommand('bash', [`${REPO_ROOT}/scripts/images/standins.sh`, 'node', 'pipeline'], { env: engine.env, timeoutMs: 900_000 });
+  assert.equal(standins.code, 0, `stand-in images:\n${standins.output}`);
+  await engine.ok(['network', 'create', network]);
+});
+
+after(async () => {
+  if (!engine) return;
+  // The edge project first: its container holds on to the cloud project's network.
+  for (const [project, { files, env }] of [...projects].reverse()) {
+    await compose(project, files, env, ['down', '--volumes', '--remove-orphans', '--timeout', '10'], 180_000);
+  }
+  for (const c of containers) await engine.docker(['rm', '-f', c]);
+  await engine.docker(['network', 'rm', network]);
+  for (const image of built) await engine.docker(['rmi', image]);
+  if (figures.length) console.log(`# containers: ${figures.join('; ')}`);
+  await engine.stop();
+});
+
+/** docker compose (v2, bin/docker-compose) on the engine, from the repository root. */
+function compose(project: string, files: string[], env: Record<string, string>, args: string[], timeoutMs = 120_000): Promise<CommandResult> {
+  const fileArgs = files.flatMap((f) => ['-f', f]);
+  return runCommand(toolPath('docker-compose'), ['-p', project, ...fileArgs, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...engine.env, ...env },
+    timeoutMs,
+  });
+}
+
+async function composeOk(project: string, files: string[], env: Record<string, string>, args: string[], timeoutMs?: number): Promise<string> {
+  const r = await compose(project, files, env, args, timeoutMs);
+  if (r.code !== 0) {
+    const logs = await compose(project, files, env, ['logs', '--no-color', '--tail', '15']);
+    assert.fail(`docker compose ${args.join(' ')} exited ${r.code}:\n${r.output.slice(-3000)}\n--- logs ---\n${logs.output.slice(-6000)}`);
+  }
+  return r.stdout.trim();
+}
+
+async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last: ${last})` : ''}`);
+    await sleep(500);
+  }
+}
 
 interface ImageCase {
   folder: string;
@@ -36,28 +122,6 @@ const IMAGES: ImageCase[] = [
 ];
 
 describe('container images, built and run for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 1_500_000 }, () => {
-  let engine: DockerEngine;
-  const network = `meridian-images-${process.pid}`;
-  const containers: string[] = [];
-  const built: string[] = [];
-  const figures: string[] = [];
-
-  before(async () => {
-    engine = await dockerEngine();
-    const standins = await runCommand('bash', [`${REPO_ROOT}/scripts/images/standins.sh`, 'node'], { env: engine.env, timeoutMs: 600_000 });
-    assert.equal(standins.code, 0, `stand-in images:\n${standins.output}`);
-    await engine.ok(['network', 'create', network]);
-  });
-
-  after(async () => {
-    if (!engine) return;
-    for (const c of containers) await engine.docker(['rm', '-f', c]);
-    await engine.docker(['network', 'rm', network]);
-    for (const image of built) await engine.docker(['rmi', image]);
-    if (figures.length) console.log(`# images: ${figures.join('; ')}`);
-    await engine.stop();
-  });
-
   for (const c of IMAGES) {
     test(`${c.image}: builds from ${c.dockerfile}, runs as 10001 read-only, turns healthy, stops cleanly on SIGTERM`, async (t) => {
       const ref = `${c.image}:${TAG}`;
@@ -120,4 +184,160 @@ describe('container images, built and run for real', { skip: SKIP_CONTAINERS ? S
       t.diagnostic(line);
     });
   }
+});
+
+// ------------------------------------------------------------------------------------ compose
+
+interface JaegerTrace {
+  traceID: string;
+  spans: { spanID: string; processID: string; tags: { key: string; value: unknown }[] }[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+const CLOUD_PROJECT = `meridian-test-${process.pid}`;
+const EDGE_PROJECT = `meridian-test-edge-${process.pid}`;
+const CLOUD_FILES = ['docker-compose.yml'];
+const EDGE_FILES = ['deploy/compose/edge.yml', 'deploy/compose/edge.local.yml'];
+const EDGE_TRACE_SERVICES = ['preprocessing-edge', 'inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2'];
+
+describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 1_200_000 }, () => {
+  const token = randomBytes(24).toString('hex');
+  // The host ports, moved to free ones by the variables the compose file takes for each.
+  const portVars = [
+    'COLLECTOR_GRPC_PORT', 'COLLECTOR_HTTP_PORT', 'JAEGER_UI_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'GRAFANA_PORT',
+    'SERVICE_A_PORT', 'SERVICE_B_PORT', 'ENSEMBLE_PORT', 'EFFICIENTNETB0_PORT', 'MOBILENETV2_PORT', 'EDGE_PORT',
+  ];
+  const env: Record<string, string> = { MERIDIAN_TAG: TAG, EDGE_OTLP_TOKEN: token, MERIDIAN_BIND: '127.0.0.1' };
+  const url = (v: string) => `http://127.0.0.1:${env[v]}`;
+  let image: Buffer;
+
+  before(async () => {
+    for (const v of portVars) env[v] = String(await freePort());
+    image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
+  });
+
+  async function edgeTrace(port: string, wanted: string[]): Promise<JaegerTrace> {
+    const res = await request(`http://127.0.0.1:${port}/preprocessing`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image }, 60_000);
+    assert.equal(res.status, 200, res.text);
+    const traceId = (res.json as { traceId: string }).traceId;
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    return poll(`trace ${traceId} with ${wanted.join(', ')} in the compose Jaeger`, async () => {
+      const r = await request(`${url('JAEGER_UI_PORT')}/api/traces/${traceId}`);
+      const trace = r.status === 200 ? (r.json as { data: JaegerTrace[] }).data[0] : undefined;
+      const have = new Set(Object.values(trace?.processes ?? {}).map((p) => p.serviceName));
+      return trace && wanted.every((s) => have.has(s)) ? trace : undefined;
+    });
+  }
+  const servicesOf = (trace: JaegerTrace) => new Set(trace.spans.map((s) => trace.processes[s.processID].serviceName));
+
+  test('docker-compose.yml without Grafana comes up until every health check passes', async (t) => {
+    const all = (await composeOk(CLOUD_PROJECT, CLOUD_FILES, env, ['config', '--services'])).split('\n');
+    assert.ok(all.includes('grafana'), 'the file has Grafana');
+    const services = all.filter((s) => s !== 'grafana');
+    projects.set(CLOUD_PROJECT, { files: CLOUD_FILES, env });
+    const started = Date.now();
+    await composeOk(CLOUD_PROJECT, CLOUD_FILES, env, ['up', '--detach', '--wait', '--wait-timeout', '300', '--no-build', '--pull', 'never', ...services], 420_000);
+    const upS = (Date.now() - started) / 1000;
+    // One JSON object per line (compose v2.21 and later).
+    const ps = (await composeOk(CLOUD_PROJECT, CLOUD_FILES, env, ['ps', '--format', 'json']))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { Service: string; State: string; Health: string });
+    assert.deepEqual(ps.map((p) => p.Service).sort(), [...services].sort(), 'one container per service, Grafana left out');
+    for (const p of ps) {
+      assert.equal(p.State, 'running', `${p.Service}: ${p.State}`);
+      if (p.Service !== 'collector') assert.equal(p.Health, 'healthy', `${p.Service}: ${p.Health}`);
+    }
+    figures.push(`compose: ${services.length} services up and healthy in ${upS.toFixed(0)} s`);
+    t.diagnostic(figures.at(-1)!);
+  });
+
+  test('a POST to the edge gives one trace in the compose Jaeger across the edge, the ensemble and both models', async (t) => {
+    const sent = Date.now();
+    const trace = await edgeTrace(env.EDGE_PORT, EDGE_TRACE_SERVICES);
+    assert.deepEqual([...servicesOf(trace)].sort(), [...EDGE_TRACE_SERVICES].sort());
+    figures.push(`compose: edge trace in Jaeger ${Date.now() - sent} ms after the request`);
+    t.diagnostic(figures.at(-1)!);
+  });
+
+  test('Prometheus scrapes every target up, with the repo\'s rules loaded and Alertmanager attached', async () => {
+    const scrapeConfig = parse(readFileSync(path.join(REPO_ROOT, 'deploy/compose/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] };
+    const jobs = scrapeConfig.scrape_configs.map((c) => c.job_name).sort();
+    await poll('every Prometheus target up', async () => {
+      const r = await request(`${url('PROMETHEUS_PORT')}/api/v1/targets?state=active`);
+      const targets = (r.json as { data: { activeTargets: { labels: { job: string }; health: string; lastError: string }[] } }).data.activeTargets;
+      const down = targets.filter((x) => x.health !== 'up').map((x) => `${x.labels.job} ${x.health} ${x.lastError}`);
+      const seen = [...new Set(targets.map((x) => x.labels.job))].sort();
+      if (down.length === 0 && seen.join() === jobs.join()) return true;
+      throw new Error(`down: ${down.join('; ') || 'none'}; jobs ${seen.join(',')}`);
+    }, 90_000);
+
+    const rulesDir = path.join(REPO_ROOT, 'observability/prometheus/rules');
+    const expected = readdirSync(rulesDir)
+      .filter((f) => f.endsWith('.yml'))
+      .flatMap((f) => (parse(readFileSync(path.join(rulesDir, f), 'utf8')) as { groups: { rules: unknown[] }[] }).groups)
+      .reduce((n, g) => n + g.rules.length, 0);
+    const rules = (await request(`${url('PROMETHEUS_PORT')}/api/v1/rules`)).json as { data: { groups: { rules: { health: string; name: string }[] }[] } };
+    const loaded = rules.data.groups.flatMap((g) => g.rules);
+    assert.equal(loaded.length, expected, 'every rule of observability/prometheus/rules is loaded');
+    assert.deepEqual(loaded.filter((r) => r.health === 'err').map((r) => r.name), [], 'no rule fails to evaluate');
+
+    const am = (await request(`${url('PROMETHEUS_PORT')}/api/v1/alertmanagers`)).json as { data: { activeAlertmanagers: { url: string }[] } };
+    assert.equal(am.data.activeAlertmanagers.length, 1, 'Prometheus sends alerts to the compose Alertmanager');
+    assert.equal((await request(`${url('ALERTMANAGER_PORT')}/api/v2/status`)).status, 200);
+  });
+
+  test('deploy/compose/edge.yml: the edge device traces into the cloud with its token; a wrong token gets 401 and nothing is stored', async (t) => {
+    const edgePort = String(await freePort());
+    const edgeEnv = (tok: string) => ({
+      EDGE_IMAGE: `meridian/preprocessing-edge:${TAG}`,
+      EDGE_PORT: edgePort,
+      INFERENCE_URL: 'http://inference-ensemble:8000',
+      EDGE_INGRESS_URL: 'http://collector:4319',
+      EDGE_OTLP_TOKEN: tok,
+      EDGE_SITE_ID: 'edge-remote-test',
+      CLOUD_NETWORK: `${CLOUD_PROJECT}_default`,
+    });
+    const up = (tok: string) =>
+      composeOk(EDGE_PROJECT, EDGE_FILES, edgeEnv(tok), ['--profile', 'edge', 'up', '--detach', '--wait', '--wait-timeout', '120', '--no-build', '--pull', 'never', '--force-recreate'], 180_000);
+    projects.set(EDGE_PROJECT, { files: EDGE_FILES, env: edgeEnv(token) });
+
+    await up(token);
+    const trace = await edgeTrace(edgePort, EDGE_TRACE_SERVICES);
+    const edgeSpan = trace.spans.find((s) => trace.processes[s.processID].serviceName === 'inference-ensemble');
+    assert.equal(edgeSpan?.tags.find((x) => x.key === 'meridian.site')?.value, 'edge-remote-test', 'the site id travelled as baggage');
+
+    // A wrong token: the collector's edge receiver answers 401 (counted by its HTTP server metric,
+    // which Prometheus scrapes), and the edge's spans never reach Jaeger; the cloud's spans of
+    // the same trace do.
+    const unauthorized = async () => {
+      const r = await request(`${url('PROMETHEUS_PORT')}/api/v1/query?query=${encodeURIComponent('sum(http_server_request_duration_count{job="otel-collector",http_response_status_code="401",server_port="4319"})')}`);
+      return Number((r.json as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1] ?? 0);
+    };
+    const before401 = await unauthorized();
+    await up('wrong-token');
+    const rejected = await edgeTrace(edgePort, ['inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2']);
+    const after401 = await poll('a 401 of the edge receiver in Prometheus', async () => ((await unauthorized()) > before401 ? unauthorized() : undefined), 60_000);
+    // The edge exports every span it has within its batch delay; by the time Prometheus saw the 401, the spans were sent.
+    await sleep(2000);
+    const again = (await request(`${url('JAEGER_UI_PORT')}/api/traces/${rejected.traceID}`)).json as { data: JaegerTrace[] };
+    assert.ok(!servicesOf(again.data[0]).has('preprocessing-edge'), 'no span of the wrong-token edge was stored');
+    t.diagnostic(`edge receiver 401s counted: ${before401} before, ${after401} after the wrong token`);
+    await composeOk(EDGE_PROJECT, EDGE_FILES, edgeEnv(token), ['--profile', 'edge', 'down', '--volumes', '--timeout', '10']);
+    projects.delete(EDGE_PROJECT);
+  });
+
+  test('docker compose down -v leaves no container, network or volume behind', async () => {
+    // The edge project first, if its test did not get to take it down: it uses the cloud's network.
+    for (const [project, { files, env: vars }] of [...projects].reverse()) {
+      await composeOk(project, files, vars, ['down', '--volumes', '--remove-orphans', '--timeout', '10'], 180_000);
+      projects.delete(project);
+    }
+    for (const project of [CLOUD_PROJECT, EDGE_PROJECT]) {
+      const label = `label=com.docker.compose.project=${project}`;
+      assert.equal(await engine.ok(['ps', '--all', '--quiet', '--filter', label]), '', `${project}: containers left`);
+      assert.equal(await engine.ok(['network', 'ls', '--quiet', '--filter', label]), '', `${project}: networks left`);
+      assert.equal(await engine.ok(['volume', 'ls', '--quiet', '--filter', label]), '', `${project}: volumes left`);
+    }
+  });
 });
