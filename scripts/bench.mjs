@@ -3,7 +3,10 @@
 // comparisons (all, or the ones named; `npm run bench -- --list` lists them). See docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureAll, ROOT, step } from './lib/ensure.mjs';
+import { ensureAll, ensurePinnedNode, ROOT, step } from './lib/ensure.mjs';
+
+// The Node the images run (versions.env), fetched where this machine's is older.
+await ensurePinnedNode();
 
 const args = process.argv.slice(2);
 const runner = path.join(ROOT, 'bench/dist/src/run.js');

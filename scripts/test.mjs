@@ -4,7 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ensureAll, ROOT, step } from './lib/ensure.mjs';
+import { ensureAll, ensurePinnedNode, ROOT, step } from './lib/ensure.mjs';
+
+// The Node the images run (versions.env), fetched where this machine's is older.
+await ensurePinnedNode();
 
 /** @param {string} dir @returns {string[]} */
 function testFiles(dir) {

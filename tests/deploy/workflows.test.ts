@@ -1,6 +1,6 @@
 // The GitHub Actions workflows users of the repo get (.github/workflows): actionlint, the real,
 // pinned linter (scripts/tools/install.sh builds it), accepts them and rejects a broken copy; and
-// they do what the docs say: ci runs `npm test` on Node 20 and Go with the tools cache keyed by
+// they do what the docs say: ci runs `npm test` on Node 24 (the images' Node) and Go with the tools cache keyed by
 // scripts/tools/versions.env; release, on a v* tag, pushes the four images to ECR with OIDC
 // credentials and deploys the app chart with the EKS values. Nothing is run on GitHub here.
 import { test } from 'node:test';
@@ -111,7 +111,7 @@ test('every action is pinned to a version tag', () => {
   }
 });
 
-test('ci runs npm test on every push, with Node 20, Go and the tools cache keyed by versions.env', () => {
+test('ci runs npm test on every push, with the images\' Node, Go and the tools cache keyed by versions.env', () => {
   const ci = workflow('ci.yml');
   assert.ok('push' in ci.on, 'ci does not run on push');
   assert.equal(ci.permissions?.contents, 'read');
@@ -120,7 +120,8 @@ test('ci runs npm test on every push, with Node 20, Go and the tools cache keyed
   const job = jobs[0];
   assert.match(job['runs-on'], /^ubuntu-/);
   assert.ok(job['timeout-minutes'], 'the test job has no timeout');
-  assert.equal(String(usesStep(job, 'actions/setup-node').with?.['node-version']), '20');
+  const nodeMajor = /^NODE_MAJOR=(\d+)$/m.exec(readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8'))?.[1];
+  assert.equal(String(usesStep(job, 'actions/setup-node').with?.['node-version']), nodeMajor, 'node-version is NODE_MAJOR of versions.env');
   // install.sh requires this Go (GO_MIN_VERSION) to build the tools.
   const goMin = /^GO_MIN_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot, 'scripts', 'tools', 'versions.env'), 'utf8'))?.[1];
   assert.equal(String(usesStep(job, 'actions/setup-go').with?.['go-version']), goMin);
