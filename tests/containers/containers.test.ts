@@ -6,8 +6,10 @@
 //    SIGTERM ends it with exit code 0 within SHUTDOWN_TIMEOUT_MS, in-flight requests answered;
 // 2. docker-compose.yml brought up with those images (Grafana left out: it cannot be had here),
 //    one edge request traced across four services in the compose Jaeger, every Prometheus target
-//    up and the rules loaded; deploy/compose/edge.yml's edge device with its token, and a wrong
-//    one refused; `down -v` leaves nothing.
+//    up and the rules loaded; `down -v` leaves nothing;
+// 3. deploy/compose/edge.yml's edge device against the local run (`npm start`'s stack): through its
+//    TLS ingress with the token its spans join the cloud trace; with a wrong one the ingress
+//    answers 401 and the collector stores nothing from it.
 // Build times, image sizes and compose start-up times are printed. One file, so the images are
 // built once and two heavy builds never share the two cores. Every container, network, volume and
 // image tag made here is removed again, also on failure.
@@ -21,7 +23,9 @@ import { parse } from 'yaml';
 import {
   dockerEngine,
   freePort,
+  LocalStack,
   npmBuildSecrets,
+  parsePrometheus,
   REPO_ROOT,
   request,
   runCommand,
@@ -197,7 +201,8 @@ interface JaegerTrace {
 const CLOUD_PROJECT = `meridian-test-${process.pid}`;
 const EDGE_PROJECT = `meridian-test-edge-${process.pid}`;
 const CLOUD_FILES = ['docker-compose.yml'];
-const EDGE_FILES = ['deploy/compose/edge.yml', 'deploy/compose/edge.local.yml'];
+const EDGE_FILES = ['deploy/compose/edge.yml', 'deploy/compose/edge.host.yml'];
+const servicesOf = (trace: JaegerTrace) => new Set(trace.spans.map((s) => trace.processes[s.processID].serviceName));
 const EDGE_TRACE_SERVICES = ['preprocessing-edge', 'inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2'];
 
 describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 1_200_000 }, () => {
@@ -228,7 +233,6 @@ describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : 
       return trace && wanted.every((s) => have.has(s)) ? trace : undefined;
     });
   }
-  const servicesOf = (trace: JaegerTrace) => new Set(trace.spans.map((s) => trace.processes[s.processID].serviceName));
 
   test('docker-compose.yml without Grafana comes up until every health check passes', async (t) => {
     const all = (await composeOk(CLOUD_PROJECT, CLOUD_FILES, env, ['config', '--services'])).split('\n');
@@ -282,62 +286,110 @@ describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : 
     assert.equal(loaded.length, expected, 'every rule of observability/prometheus/rules is loaded');
     assert.deepEqual(loaded.filter((r) => r.health === 'err').map((r) => r.name), [], 'no rule fails to evaluate');
 
+    // The collector's own metrics under the classic names the rules use (Prometheus 3 would
+    // otherwise scrape them as `http.server.request.duration` with dotted labels).
+    const classic = await poll('the collector\'s HTTP server metric under its classic name', async () => {
+      const q = encodeURIComponent('sum(http_server_request_duration_count{job="otel-collector",http_response_status_code="200"})');
+      const r = (await request(`${url('PROMETHEUS_PORT')}/api/v1/query?query=${q}`)).json as { data: { result: { value: [number, string] }[] } };
+      return r.data.result.length ? Number(r.data.result[0].value[1]) : undefined;
+    }, 30_000);
+    assert.ok(classic > 0, 'OTLP/HTTP requests to the collector are counted');
+
     const am = (await request(`${url('PROMETHEUS_PORT')}/api/v1/alertmanagers`)).json as { data: { activeAlertmanagers: { url: string }[] } };
     assert.equal(am.data.activeAlertmanagers.length, 1, 'Prometheus sends alerts to the compose Alertmanager');
     assert.equal((await request(`${url('ALERTMANAGER_PORT')}/api/v2/status`)).status, 200);
   });
 
-  test('deploy/compose/edge.yml: the edge device traces into the cloud with its token; a wrong token gets 401 and nothing is stored', async (t) => {
-    const edgePort = String(await freePort());
-    const edgeEnv = (tok: string) => ({
-      EDGE_IMAGE: `meridian/preprocessing-edge:${TAG}`,
-      EDGE_PORT: edgePort,
-      INFERENCE_URL: 'http://inference-ensemble:8000',
-      EDGE_INGRESS_URL: 'http://collector:4319',
-      EDGE_OTLP_TOKEN: tok,
-      EDGE_SITE_ID: 'edge-remote-test',
-      CLOUD_NETWORK: `${CLOUD_PROJECT}_default`,
-    });
-    const up = (tok: string) =>
-      composeOk(EDGE_PROJECT, EDGE_FILES, edgeEnv(tok), ['--profile', 'edge', 'up', '--detach', '--wait', '--wait-timeout', '120', '--no-build', '--pull', 'never', '--force-recreate'], 180_000);
-    projects.set(EDGE_PROJECT, { files: EDGE_FILES, env: edgeEnv(token) });
+  test('docker compose down -v leaves no container, network or volume behind', async () => {
+    await composeOk(CLOUD_PROJECT, CLOUD_FILES, env, ['down', '--volumes', '--remove-orphans', '--timeout', '10'], 180_000);
+    projects.delete(CLOUD_PROJECT);
+    await assertNothingLeft(CLOUD_PROJECT);
+  });
+});
 
-    await up(token);
-    const trace = await edgeTrace(edgePort, EDGE_TRACE_SERVICES);
-    const edgeSpan = trace.spans.find((s) => trace.processes[s.processID].serviceName === 'inference-ensemble');
-    assert.equal(edgeSpan?.tags.find((x) => x.key === 'meridian.site')?.value, 'edge-remote-test', 'the site id travelled as baggage');
+async function assertNothingLeft(project: string): Promise<void> {
+  const label = `label=com.docker.compose.project=${project}`;
+  assert.equal(await engine.ok(['ps', '--all', '--quiet', '--filter', label]), '', `${project}: containers left`);
+  assert.equal(await engine.ok(['network', 'ls', '--quiet', '--filter', label]), '', `${project}: networks left`);
+  assert.equal(await engine.ok(['volume', 'ls', '--quiet', '--filter', label]), '', `${project}: volumes left`);
+}
 
-    // A wrong token: the collector's edge receiver answers 401 (counted by its HTTP server metric,
-    // which Prometheus scrapes), and the edge's spans never reach Jaeger; the cloud's spans of
-    // the same trace do.
-    const unauthorized = async () => {
-      const r = await request(`${url('PROMETHEUS_PORT')}/api/v1/query?query=${encodeURIComponent('sum(http_server_request_duration_count{job="otel-collector",http_response_status_code="401",server_port="4319"})')}`);
-      return Number((r.json as { data: { result: { value: [number, string] }[] } }).data.result[0]?.value[1] ?? 0);
-    };
-    const before401 = await unauthorized();
-    await up('wrong-token');
-    const rejected = await edgeTrace(edgePort, ['inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2']);
-    const after401 = await poll('a 401 of the edge receiver in Prometheus', async () => ((await unauthorized()) > before401 ? unauthorized() : undefined), 60_000);
-    // The edge exports every span it has within its batch delay; by the time Prometheus saw the 401, the spans were sent.
-    await sleep(2000);
-    const again = (await request(`${url('JAEGER_UI_PORT')}/api/traces/${rejected.traceID}`)).json as { data: JaegerTrace[] };
-    assert.ok(!servicesOf(again.data[0]).has('preprocessing-edge'), 'no span of the wrong-token edge was stored');
-    t.diagnostic(`edge receiver 401s counted: ${before401} before, ${after401} after the wrong token`);
-    await composeOk(EDGE_PROJECT, EDGE_FILES, edgeEnv(token), ['--profile', 'edge', 'down', '--volumes', '--timeout', '10']);
-    projects.delete(EDGE_PROJECT);
+// ------------------------------------------------------------------- the edge device, for real
+
+describe('deploy/compose/edge.yml: the edge device against the local run\'s ingress', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 600_000 }, () => {
+  let stack: LocalStack;
+  let edgePort: string;
+  let image: Buffer;
+
+  before(async () => {
+    stack = await LocalStack.start();
+    edgePort = String(await freePort());
+    image = await sharp({ create: { width: 200, height: 160, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png().toBuffer();
+  });
+  after(async () => {
+    await stack?.stop();
   });
 
-  test('docker compose down -v leaves no container, network or volume behind', async () => {
-    // The edge project first, if its test did not get to take it down: it uses the cloud's network.
-    for (const [project, { files, env: vars }] of [...projects].reverse()) {
-      await composeOk(project, files, vars, ['down', '--volumes', '--remove-orphans', '--timeout', '10'], 180_000);
-      projects.delete(project);
-    }
-    for (const project of [CLOUD_PROJECT, EDGE_PROJECT]) {
-      const label = `label=com.docker.compose.project=${project}`;
-      assert.equal(await engine.ok(['ps', '--all', '--quiet', '--filter', label]), '', `${project}: containers left`);
-      assert.equal(await engine.ok(['network', 'ls', '--quiet', '--filter', label]), '', `${project}: networks left`);
-      assert.equal(await engine.ok(['volume', 'ls', '--quiet', '--filter', label]), '', `${project}: volumes left`);
-    }
+  /** edge.yml + edge.host.yml: the device in the host's network, through the local nginx ingress. */
+  const edgeEnv = (token: string) => ({
+    EDGE_IMAGE: `meridian/preprocessing-edge:${TAG}`,
+    EDGE_PORT: edgePort,
+    INFERENCE_URL: stack.url('inference-ensemble'),
+    EDGE_INGRESS_URL: stack.url('edge-ingress'),
+    EDGE_INGRESS_CA: stack.summary.edgeIngressCert,
+    EDGE_OTLP_TOKEN: token,
+    EDGE_SITE_ID: 'edge-device-test',
+    // The file's only service is in profile edge: up, and down in after() too, must name it.
+    COMPOSE_PROFILES: 'edge',
+  });
+  const up = async (token: string) => {
+    projects.set(EDGE_PROJECT, { files: EDGE_FILES, env: edgeEnv(token) });
+    await composeOk(EDGE_PROJECT, EDGE_FILES, edgeEnv(token), ['up', '--detach', '--wait', '--wait-timeout', '120', '--no-build', '--pull', 'never', '--force-recreate'], 180_000);
+  };
+  /** One POST /preprocessing to the device; the trace in the local Jaeger once it has `wanted`. */
+  async function deviceTrace(wanted: string[]): Promise<JaegerTrace> {
+    const res = await request(`http://127.0.0.1:${edgePort}/preprocessing`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image }, 60_000);
+    assert.equal(res.status, 200, res.text);
+    const traceId = (res.json as { traceId: string }).traceId;
+    return poll(`trace ${traceId} with ${wanted.join(', ')} in the local Jaeger`, async () => {
+      const r = await request(`${stack.url('jaeger')}/api/traces/${traceId}`);
+      const trace = r.status === 200 ? (r.json as { data: JaegerTrace[] }).data[0] : undefined;
+      const have = new Set(Object.values(trace?.processes ?? {}).map((p) => p.serviceName));
+      return trace && wanted.every((x) => have.has(x)) ? trace : undefined;
+    });
+  }
+  const edgeAccepted = async () => {
+    const own = parsePrometheus((await request(`${stack.url('collector-metrics')}/metrics`)).text);
+    return own.filter((x) => x.name.startsWith('otelcol_receiver_accepted_spans') && x.labels.receiver === 'otlp/edge').reduce((n, x) => n + x.value, 0);
+  };
+  const ingressLog = () => readFileSync(path.join(stack.summary.runDir, 'edge-ingress-access.log'), 'utf8');
+
+  test('with the token, its spans go through the TLS ingress and join the cloud trace', async () => {
+    await up(stack.summary.edgeOtlpToken);
+    const trace = await deviceTrace(EDGE_TRACE_SERVICES);
+    const ensemble = trace.spans.find((x) => trace.processes[x.processID].serviceName === 'inference-ensemble');
+    assert.equal(ensemble?.tags.find((x) => x.key === 'meridian.site')?.value, 'edge-device-test', 'the site id travelled as baggage');
+    assert.match(ingressLog(), /"POST \/v1\/traces HTTP\/1\.1" 200/, 'the ingress passed the device\'s OTLP');
+    assert.ok((await edgeAccepted()) > 0, 'the collector accepted spans on otlp/edge');
+  });
+
+  test('with a wrong token, the ingress answers 401 and the collector stores nothing from it', async (t) => {
+    await up('not-the-token');
+    const refusedBefore = (ingressLog().match(/"POST \/v1\/traces HTTP\/1\.1" 401/g) ?? []).length;
+    const acceptedBefore = await edgeAccepted();
+    // The cloud spans of the device's request arrive (the ensemble exports them itself)...
+    const trace = await deviceTrace(['inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2']);
+    // ...and the device's own export is refused at the ingress, once its batch is sent.
+    const refused = await poll('a 401 in the ingress log', async () => {
+      const n = (ingressLog().match(/"POST \/v1\/traces HTTP\/1\.1" 401/g) ?? []).length;
+      return n > refusedBefore ? n - refusedBefore : undefined;
+    });
+    const again = (await request(`${stack.url('jaeger')}/api/traces/${trace.traceID}`)).json as { data: JaegerTrace[] };
+    assert.ok(!servicesOf(again.data[0]).has('preprocessing-edge'), 'no span of the wrong-token device was stored');
+    assert.equal(await edgeAccepted(), acceptedBefore, 'the collector accepted nothing more on otlp/edge');
+    t.diagnostic(`ingress refused ${refused} OTLP posts with 401`);
+    await composeOk(EDGE_PROJECT, EDGE_FILES, edgeEnv('not-the-token'), ['down', '--volumes', '--timeout', '10']);
+    projects.delete(EDGE_PROJECT);
+    await assertNothingLeft(EDGE_PROJECT);
   });
 });

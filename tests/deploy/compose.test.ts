@@ -213,7 +213,7 @@ test('docker-compose.yml and deploy/compose/edge.yml are valid for the Compose S
   for (const [what, files, vars] of [
     ['docker-compose.yml', [COMPOSE], ENV],
     ['deploy/compose/edge.yml', [EDGE], EDGE_ENV],
-    ['edge.yml + edge.local.yml', [EDGE, join(repoRoot, 'deploy/compose/edge.local.yml')], EDGE_ENV],
+    ['edge.yml + edge.host.yml', [EDGE, join(repoRoot, 'deploy/compose/edge.host.yml')], { ...EDGE_ENV, EDGE_INGRESS_CA: join(repoRoot, 'README.md') }],
   ] as const) {
     const r = composeConfig(what, [...files], vars);
     assert.ok(r.ok, r.output);
