@@ -22,7 +22,7 @@ interface Image {
   env: string[];
 }
 
-const IMAGES: Image[] = [
+export const IMAGES: Image[] = [
   { folder: 'service-a', image: 'meridian/service-a', buildArgs: { SERVICE: 'service-a', PORT: '8080' }, env: ['SERVICE_B_URL=http://127.0.0.1:9'] },
   { folder: 'service-b', image: 'meridian/service-b', buildArgs: { SERVICE: 'service-b', PORT: '8081' }, env: [] },
   { folder: 'preprocessing-edge', image: 'meridian/preprocessing-edge', buildArgs: { SERVICE: 'preprocessing-edge', PORT: '5010' }, env: ['INFERENCE_URL=http://127.0.0.1:9'] },
@@ -31,7 +31,7 @@ const IMAGES: Image[] = [
 
 const MiB = 1024 * 1024;
 
-async function build(engine: DockerEngine, img: Image, tag: string, context: string, noCache: boolean): Promise<number> {
+export async function build(engine: DockerEngine, img: Image, tag: string, context: string, noCache: boolean): Promise<number> {
   const secrets = npmBuildSecrets();
   const t0 = performance.now();
   try {
@@ -49,7 +49,11 @@ async function build(engine: DockerEngine, img: Image, tag: string, context: str
 
 /** VmRSS-like figure of a running container, MiB (docker stats' memory usage). */
 async function containerMiB(engine: DockerEngine, name: string): Promise<number> {
-  const usage = await engine.ok(['stats', '--no-stream', '--format', '{{.MemUsage}}', name]);
+  return usageMiB(await engine.ok(['stats', '--no-stream', '--format', '{{.MemUsage}}', name]));
+}
+
+/** MiB of docker stats' MemUsage ("98.5MiB / 23.4GiB"). */
+export function usageMiB(usage: string): number {
   const m = /^([\d.]+)\s*([KMG]i?B)/.exec(usage);
   if (!m) return NaN;
   const unit = { KiB: 1 / 1024, KB: 1 / 1024, MiB: 1, MB: 1, GiB: 1024, GB: 1024 }[m[2]] ?? NaN;

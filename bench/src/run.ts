@@ -14,6 +14,7 @@ import { Comparison, ComparisonResult, Ctx, FULL, QUICK } from './context';
 import { edge } from './edge';
 import { framework } from './framework';
 import { hop } from './hop';
+import { compose } from './compose';
 import { images } from './images';
 import { memory } from './memory';
 import { stopAll, stopAllSync } from './procs';
@@ -24,7 +25,7 @@ import { stack } from './stack';
 import { tracing } from './tracing';
 
 /** In the order of the benchmark list (docs/benchmarks.md). */
-export const COMPARISONS: Comparison[] = [tracing, framework, adapters, hop, memory, coldstart, scrape, collector, edge, stack, connections, images];
+export const COMPARISONS: Comparison[] = [tracing, framework, adapters, hop, memory, coldstart, scrape, collector, edge, stack, connections, images, compose];
 
 function usage(): string {
   return [
