@@ -299,11 +299,11 @@ for (const values of VALUES_FILES) {
 test('the rendered images are exactly the expected repositories (and skaffold can set them)', () => {
   const repos = (objects: K8sObject[]): string[] =>
     [...new Set(containers(objects).map(({ c }) => c.image.replace(/:[^:/]+$/, '')))].sort();
-  const expected = ['busybox', 'meridian/inference', 'meridian/service-a', 'meridian/service-b'];
+  const expected = ['meridian/inference', 'meridian/service-a', 'meridian/service-b'];
   assert.deepEqual(repos(render('values.yaml')), expected);
   assert.deepEqual(repos(render('values-minimal.yaml')), expected);
   const eks = repos(render('values-eks.yaml'));
-  assert.equal(eks.length, 4);
+  assert.equal(eks.length, 3);
   for (const name of ['service-a', 'service-b', 'inference']) {
     assert.ok(eks.some((r) => /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/meridian\//.test(r) && r.endsWith(`/meridian/${name}`)), `no ECR image for ${name}: ${eks}`);
   }
@@ -327,8 +327,10 @@ test('the rendered images are exactly the expected repositories (and skaffold ca
   assert.equal(named(pinned, 'Deployment', 'service-a').spec.template.spec.containers[0].image, `meridian/service-a@${digest}`);
   const appVersion = (parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { appVersion: string }).appVersion;
   assert.equal(named(render('values.yaml'), 'Deployment', 'service-a').spec.template.spec.containers[0].image, `meridian/service-a:${appVersion}`);
-  const testPod = ofKind(render('values.yaml'), 'Pod')[0];
-  assert.match(testPod.spec.containers[0].image, /^busybox:\d+\.\d+\.\d+$/, 'the test image is not pinned');
+  // helm test runs service-kit's smoke check in the service-a image: the same pinned tag or digest.
+  const testPod = ofKind(render('values.yaml', ['--set', 'serviceA.image.tag=t1']), 'Pod')[0];
+  assert.equal(testPod.spec.containers[0].image, 'meridian/service-a:t1');
+  assert.deepEqual(testPod.spec.containers[0].command.slice(0, 2), ['node', '/app/packages/service-kit/dist/src/smoke.js']);
 });
 
 const FLAGS_SOURCE = join('observability', 'flags', 'flags.json');
@@ -421,7 +423,6 @@ test('values.schema.json rejects invalid values (helm exits non-zero naming the 
     ['empty image repository', ['--set', 'inference.image.repository=']],
     ['misspelt key', ['--set', 'serviceB.replica=3']],
     ['wrong type', ['--set-string', 'autoscaling.enabled=yes']],
-    ['latest test image', ['--set', 'tests.image=busybox:latest']],
     ['malformed image digest', ['--set', 'inference.image.digest=abc123']],
     ['low pod UID', ['--set', 'podSecurityContext.runAsUser=1000']],
     ['negative shutdown drain', ['--set', 'shutdown.drainMs=-1']],
@@ -659,16 +660,16 @@ test('platform install.sh --dry-run: every values file, a pinned chart version, 
   assert.notEqual(bad.status, 0);
 });
 
-test('helm test pod: calls service-a /call-service-b and the ensemble /healthy, fails on anything but 200', () => {
+test('helm test pod: service-kit\'s smoke check of service-a /call-service-b and the ensemble /healthy', () => {
   const pod = ofKind(render('values.yaml'), 'Pod')[0];
   assert.ok(pod, 'no test pod');
   assert.equal(pod.metadata.annotations?.['helm.sh/hook'], 'test');
   assert.equal(pod.spec.restartPolicy, 'Never');
-  const script = (pod.spec.containers[0].args as string[]).join('\n');
-  assert.match(script, /http:\/\/service-a:8080\/call-service-b/);
-  assert.match(script, /http:\/\/inference-ensemble:8000\/healthy/);
-  assert.match(script, /200/);
-  assert.match(script, /exit "\$fail"/);
+  // smoke.js exits non-zero unless each URL answers 200 (packages/service-kit/test/smoke.test.ts).
+  assert.deepEqual(pod.spec.containers[0].command, [
+    'node', '/app/packages/service-kit/dist/src/smoke.js', 'http://service-a:8080/call-service-b', 'http://inference-ensemble:8000/healthy',
+  ]);
+  assert.ok(existsSync(join(repoRoot, 'packages/service-kit/src/smoke.ts')));
 });
 
 test('install.sh and deploy/terraform/platform.tf install the same charts, versions and values files', () => {
