@@ -25,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src kubernetes cluster)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -38,7 +38,8 @@ Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
 Tools: ${ALL_TOOLS[*]}  (default: all)
   aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
            apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
-           containers=docker+compose+prometheus-src+alertmanager-src
+           containers=docker+compose+prometheus-src+alertmanager-src,
+           cluster=kubernetes + Debian's containerd, runc, CNI plugins, etcd (scripts/tools/cluster.sh)
   node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
   prometheus-src, alertmanager-src: Prometheus and Alertmanager built from source at the versions
            docker-compose.yml names, for the stand-in images (not linked in bin/)
@@ -55,7 +56,8 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src) requested+=("$arg") ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src|kubernetes) requested+=("$arg") ;;
+    cluster) requested+=(kubernetes cluster) ;;
     containers) requested+=(docker compose prometheus-src alertmanager-src) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
@@ -77,7 +79,7 @@ source "$VERSIONS_FILE"
 for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION HELM_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
-for v in NODE_MAJOR NODE_VERSION ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION COMPOSE_VERSION PROMETHEUS_IMAGE_VERSION PROMETHEUS_MODULE_VERSION ALERTMANAGER_IMAGE_VERSION; do
+for v in NODE_MAJOR NODE_VERSION KUBERNETES_VERSION COREDNS_VERSION ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION COMPOSE_VERSION PROMETHEUS_IMAGE_VERSION PROMETHEUS_MODULE_VERSION ALERTMANAGER_IMAGE_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 
@@ -287,6 +289,57 @@ install_node() {
   ok "node $NODE_VERSION in $(elapsed "$start") → $dest/bin/node"
 }
 
+# ---------------------------------------------------------------- kubernetes (the local cluster)
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kube-proxy of
+# k8s.io/kubernetes@KUBERNETES_VERSION, for scripts/tools/cluster.sh. The module's go.mod replaces
+# its k8s.io/* libraries by ./staging folders; built in a copy of the module, each replace is
+# dropped and the published library required at the matching v0.X.Y instead (sample-cli-plugin and
+# sample-controller, which the proxy does not serve and no binary needs, are dropped), with
+# go.work and vendor/ removed so that the module graph decides. The pause binary of the pod
+# sandboxes is the module's own build/pause/linux/pause.c, linked statically.
+install_kubernetes() {
+  local v="$KUBERNETES_VERSION" dest="$TOOLS_DIR/kubernetes-$KUBERNETES_VERSION" bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy pause)
+  local b missing=0
+  for b in "${bins[@]}"; do [[ -x "$dest/$b" ]] || missing=1; done
+  if [[ $missing == 0 ]]; then ok "kubernetes $v (cached)"; return; fi
+  setup_go
+  command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+  info "building kubernetes $v (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy) with $(go env GOVERSION) (first time only, about 4 minutes and 2 GB of memory on 2 cores)…"
+  local tmp log start mod src lib libv="v0.${v#v1.}"
+  tmp="$(mktemp -d "$TOOLS_DIR/tmp/kubernetes-$v.XXXXXX")"
+  log="$tmp/build.log"
+  start=$(date +%s)
+  mod="$(cd "$tmp" && GOWORK=off go mod download -json "k8s.io/kubernetes@$v" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
+  [[ -n "$mod" && -d "$mod" ]] || { tail -n 20 "$log" >&2; die "downloading k8s.io/kubernetes@$v failed (log: $log)"; }
+  src="$tmp/src"
+  cp -r "$mod" "$src" && chmod -R u+w "$src"
+  rm -rf "$src/vendor" "$src/go.work" "$src/go.work.sum"
+  local -a edits=()
+  for lib in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$src/go.mod"); do
+    case "$lib" in
+      k8s.io/sample-cli-plugin|k8s.io/sample-controller) edits+=("-dropreplace=$lib" "-droprequire=$lib") ;;
+      *) edits+=("-dropreplace=$lib" "-require=$lib@$libv") ;;
+    esac
+  done
+  [[ ${#edits[@]} -gt 0 ]] || die "k8s.io/kubernetes@$v has no ./staging replaces: the build recipe no longer fits this version"
+  (cd "$src" && go mod edit "${edits[@]}") >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "editing the go.mod of kubernetes $v failed (log: $log)"; }
+  mkdir -p "$tmp/out"
+  local -a pkgs=()
+  for b in "${bins[@]}"; do [[ $b == pause ]] || pkgs+=("./cmd/$b"); done
+  if ! (cd "$src" && GOWORK=off GOFLAGS="-modcacherw -mod=mod -buildvcs=false" go build -trimpath \
+      -ldflags "$GO_LDFLAGS -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$v" | cut -d. -f2) -X k8s.io/component-base/version.gitTreeState=clean" \
+      -o "$tmp/out/" "${pkgs[@]}") >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "building kubernetes $v failed (full log: $log)"
+  fi
+  gcc -Os -static -DVERSION="$v" -o "$tmp/out/pause" "$src/build/pause/linux/pause.c" >>"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; die "building the pause binary failed (log: $log)"; }
+  rm -rf "$dest"
+  mv "$tmp/out" "$dest"
+  rm -rf "$tmp"
+  ok "kubernetes $v built in $(elapsed "$start") → $dest"
+}
+
 # ---------------------------------------------------------------- schemathesis (PyPI)
 # The API fuzzer of the fuzz tests, in its own virtualenv keyed by version (a venv is not
 # relocatable, so it is built in place; a marker file says the install completed).
@@ -448,6 +501,11 @@ if wants hclfmt; then
   go_install hclfmt "$HCLFMT_VERSION" "github.com/hashicorp/hcl/v2/cmd/hclfmt@$HCLFMT_VERSION" hclfmt "" "under a minute"
 fi
 if wants checkov; then install_checkov; fi
+if wants kubernetes; then
+  install_kubernetes
+  # The local cluster's DNS (scripts/tools/cluster.sh runs it as a pod from this binary).
+  go_install coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION" coredns "" "about 2 minutes"
+fi
 # Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
 if wants compose; then
   go_build_in_module compose "$COMPOSE_VERSION" github.com/docker/compose/v2 "$COMPOSE_VERSION" cmd docker-compose \
@@ -471,6 +529,8 @@ done
 # docker: Debian's engine (dockerd, containerd, runc) for scripts/tools/docker-engine.sh, and
 # debootstrap and busybox (its static build) for the stand-in images (scripts/images/standins.sh).
 if wants docker; then apt_pkgs+=(docker.io debootstrap busybox-static); fi
+# cluster: the container runtime, CNI plugins and etcd of scripts/tools/cluster.sh; kube-proxy's iptables.
+if wants cluster; then apt_pkgs+=(containerd runc containernetworking-plugins etcd-server iptables conntrack); fi
 if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   apt_install "${apt_pkgs[@]}"
   if wants prometheus; then
@@ -485,6 +545,12 @@ if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
     apt_links "docker engine" docker.io /usr/sbin/dockerd: /usr/bin/docker:docker
     apt_links debootstrap debootstrap /usr/sbin/debootstrap:
     apt_links busybox busybox-static /bin/busybox:
+  fi
+  if wants cluster; then
+    apt_links containerd containerd /usr/bin/containerd: /usr/bin/ctr:
+    apt_links runc runc /usr/sbin/runc:
+    apt_links "CNI plugins" containernetworking-plugins /usr/lib/cni/bridge: /usr/lib/cni/host-local: /usr/lib/cni/loopback: /usr/lib/cni/portmap:
+    apt_links etcd etcd-server /usr/bin/etcd:
   fi
 fi
 
