@@ -40,7 +40,29 @@ if (files.length === 0) {
   process.stderr.write('no test files found\n');
   process.exit(1);
 }
-step(`running ${files.length} test files`);
-// Two files at a time: each starts real service processes, and these machines have two cores.
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { cwd: ROOT, stdio: 'inherit' });
-process.exit(res.status ?? 1);
+// The files that build images and run containers or a cluster run after the others, one at a time:
+// two image builds at once on two cores would only slow both, and they share one Docker engine,
+// which is started here (when none answers) and stopped at the end, so that no test stops it under
+// another. The rest run two files at a time: each starts real service processes.
+const heavy = files.filter((f) => /[/\\]tests[/\\]dist[/\\](containers|cluster)[/\\]/.test(f));
+const light = files.filter((f) => !heavy.includes(f));
+/** @param {string[]} group @param {number} concurrency */
+const runFiles = (group, concurrency) =>
+  group.length === 0 ? 0 : (spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...group], { cwd: ROOT, stdio: 'inherit' }).status ?? 1);
+
+step(`running ${files.length} test files${heavy.length ? ` (${heavy.length} with containers, after the others, one at a time)` : ''}`);
+let status = runFiles(light, 2);
+if (heavy.length) {
+  const engine = path.join(ROOT, 'scripts/tools/docker-engine.sh');
+  const startEngine = process.env.MERIDIAN_SKIP_CONTAINERS !== '1' && !process.env.DOCKER_HOST && spawnSync('bash', [engine, 'status'], { stdio: 'ignore' }).status !== 0;
+  if (startEngine) {
+    step('starting the private Docker engine (scripts/tools/docker-engine.sh) for the container tests');
+    if (spawnSync('bash', [engine, 'start'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) process.stderr.write('the Docker engine did not start; the container tests will say why\n');
+  }
+  try {
+    status = runFiles(heavy, 1) || status;
+  } finally {
+    if (startEngine) spawnSync('bash', [engine, 'stop'], { cwd: ROOT, stdio: 'inherit' });
+  }
+}
+process.exit(status);
