@@ -22,13 +22,13 @@ variable "cluster_name" {
 }
 
 variable "kubernetes_version" {
-  description = "Kubernetes minor version of the EKS control plane and node group (e.g. 1.33)."
+  description = "Kubernetes minor version of the EKS control plane and node group (e.g. 1.34); the local cluster of scripts/tools/cluster.sh runs the same minor (KUBERNETES_VERSION of scripts/tools/versions.env)."
   type        = string
-  default     = "1.33"
+  default     = "1.34"
 
   validation {
     condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "kubernetes_version must be a Kubernetes minor version such as 1.33."
+    error_message = "kubernetes_version must be a Kubernetes minor version such as 1.34."
   }
 }
 

@@ -317,3 +317,10 @@ test('the Helm releases match deploy/helm/platform: values files, release names,
     .filter((f) => !tfReleases.some((r) => r.values.includes(f)));
   assert.deepEqual(unused, [], `deploy/helm/platform values files no helm_release reads: ${unused.join(', ')}`);
 });
+
+test('EKS runs the Kubernetes minor of the local cluster (KUBERNETES_VERSION of scripts/tools/versions.env)', () => {
+  const pinned = /^KUBERNETES_VERSION=v(\d+\.\d+)\.\d+$/m.exec(readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8'))?.[1];
+  assert.ok(pinned, 'versions.env pins no KUBERNETES_VERSION');
+  const variable = /variable "kubernetes_version" \{[\s\S]*?default\s*=\s*"([^"]+)"/.exec(readFileSync(join(tfDir, 'variables.tf'), 'utf8'))?.[1];
+  assert.equal(variable, pinned, 'deploy/terraform kubernetes_version default');
+});
