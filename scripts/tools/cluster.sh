@@ -7,8 +7,11 @@
 #   scripts/tools/cluster.sh up        # starts it (idempotent); prints KUBECONFIG=...
 #   scripts/tools/cluster.sh down      # stops it and removes everything it made
 #   scripts/tools/cluster.sh status    # exit 0 when the API server answers
-#   scripts/tools/cluster.sh env       # the KUBECONFIG line, nothing started
-#   scripts/tools/cluster.sh load IMAGE...  # copies images from the Docker engine into the node's containerd
+#   scripts/tools/cluster.sh env       # the KUBECONFIG and REGISTRY lines, nothing started
+#
+# Images reach the node as users send them: pushed to the cluster's registry (the CNCF
+# distribution registry, on 127.0.0.1:<port>, plain HTTP, which Docker allows for loopback), from
+# which the node's containerd pulls: `docker push $REGISTRY/meridian/service-a:dev`.
 #
 # Settings (environment): MERIDIAN_CLUSTER_DIR (default ~/.cache/meridian/tools/cluster),
 # CLUSTER_NODE_IP (172.31.255.1, added to lo), CLUSTER_POD_CIDR (10.244.0.0/24),
@@ -41,11 +44,16 @@ cidr_ip() { local base="${1%/*}"; local a b c d; IFS=. read -r a b c d <<<"$base
 API_SERVICE_IP="$(cidr_ip "$SERVICE_CIDR" 1)"
 DNS_IP="$(cidr_ip "$SERVICE_CIDR" 10)"
 COREDNS="$TOOLS_DIR/coredns-$COREDNS_VERSION/coredns"
+REGISTRY_BIN="$TOOLS_DIR/registry-$REGISTRY_VERSION/registry"
+
+# `cmd | grep -q` is not used with pipefail: grep ends at its first match, the writer may die of
+# SIGPIPE, and the pipeline then fails although it matched. Outputs are captured first instead.
+has_node_ip() { [[ " $(ip -o addr show dev lo) " == *" $NODE_IP/32 "* ]]; }
 
 free_port() {
   local p
   for p in $(shuf -i 20000-60999 -n 64); do
-    if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return; fi
+    if [[ -z "$(ss -Hltn "sport = :$p")" ]]; then echo "$p"; return; fi
   done
   die "no free port found"
 }
@@ -58,6 +66,7 @@ ports() {
       echo "KUBELET_PORT=$(free_port)"; echo "KUBELET_HEALTHZ_PORT=$(free_port)"
       echo "CM_PORT=$(free_port)"; echo "SCHED_PORT=$(free_port)"
       echo "PROXY_HEALTHZ_PORT=$(free_port)"; echo "PROXY_METRICS_PORT=$(free_port)"
+      echo "REGISTRY_PORT=$(free_port)"
     } >"$DIR/ports.env"
   fi
   # shellcheck disable=SC1091
@@ -70,10 +79,11 @@ answers() { [[ -f "$KUBECONFIG_FILE" ]] && kubectl_ get --raw /readyz >/dev/null
 prerequisites() {
   [[ "$(id -u)" == 0 ]] || die "needs root (kubelet, containerd and the pod network do)"
   local b
+  [[ -x "$REGISTRY_BIN" ]] || die "$REGISTRY_BIN is missing: run scripts/tools/install.sh cluster"
   for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy pause; do
     [[ -x "$K8S/$b" ]] || die "$K8S/$b is missing: run scripts/tools/install.sh cluster"
   done
-  for b in etcd containerd containerd-shim-runc-v2 runc openssl kubectl iptables ip; do
+  for b in etcd containerd containerd-shim-runc-v2 runc openssl kubectl iptables ip curl; do
     command -v "$b" >/dev/null 2>&1 || die "$b not found: run scripts/tools/install.sh cluster"
   done
   [[ -x /usr/lib/cni/bridge ]] || die "the CNI plugins are missing: run scripts/tools/install.sh cluster"
@@ -154,6 +164,9 @@ state = "$DIR/containerd/state"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "meridian.local/pause:$KUBERNETES_VERSION"
   restrict_oom_score_adj = true
+  # Where to pull from: certs.d/<registry>/hosts.toml (the cluster's registry, plain HTTP).
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$DIR/containerd/certs.d"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$DIR/cni/net.d"
@@ -163,6 +176,24 @@ state = "$DIR/containerd/state"
     runtime_type = "io.containerd.runc.v2"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
     SystemdCgroup = false
+EOF
+  mkdir -p "$DIR/containerd/certs.d/127.0.0.1:$REGISTRY_PORT" "$DIR/registry"
+  cat >"$DIR/containerd/certs.d/127.0.0.1:$REGISTRY_PORT/hosts.toml" <<EOF
+server = "http://127.0.0.1:$REGISTRY_PORT"
+[host."http://127.0.0.1:$REGISTRY_PORT"]
+  capabilities = ["pull", "resolve"]
+EOF
+  cat >"$DIR/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $DIR/registry/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REGISTRY_PORT
 EOF
   cat >"$DIR/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -218,7 +249,7 @@ up() {
   ports
   t=$(date +%s); pki; write_configs; ok "certificates and configs ($(elapsed "$t"))"
   # The node address on lo: pods reach the API server there (a Service endpoint cannot be 127.0.0.1).
-  ip addr show dev lo | grep -q " $NODE_IP/32" || ip addr add "$NODE_IP/32" dev lo
+  has_node_ip || ip addr add "$NODE_IP/32" dev lo
   touch "$DIR/run/node-ip"
   # Network namespaces that are not this cluster's: down leaves them alone.
   [[ -f "$DIR/run/netns-before" ]] || ip netns list 2>/dev/null | awk '{ print $1 }' >"$DIR/run/netns-before"
@@ -229,6 +260,7 @@ up() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "meridian=http://127.0.0.1:$ETCD_PEER_PORT"
   start containerd containerd --config "$DIR/containerd/config.toml"
+  start registry "$REGISTRY_BIN" serve "$DIR/registry/config.yml"
   start kube-apiserver "$K8S/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address "$NODE_IP" --advertise-address "$NODE_IP" --secure-port "$API_PORT" \
     --service-cluster-ip-range "$SERVICE_CIDR" --client-ca-file "$DIR/pki/ca.crt" \
@@ -239,7 +271,8 @@ up() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --authorization-mode Node,RBAC --profiling=false
   wait_for "the API server" 90 kubectl_ get --raw /readyz
-  ok "etcd, containerd and the API server ($(elapsed "$t"))"
+  wait_for "the registry" 30 curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/"
+  ok "etcd, containerd, the registry and the API server ($(elapsed "$t"))"
 
   t=$(date +%s)
   start kube-controller-manager "$K8S/kube-controller-manager" --kubeconfig "$KUBECONFIG_FILE" \
@@ -273,7 +306,7 @@ up() {
 # binary_image BINARY REF ENTRYPOINT-JSON: a one-file image in the node's containerd, unless there.
 binary_image() {
   local ctrc=(ctr --address "$DIR/containerd/containerd.sock" -n k8s.io)
-  "${ctrc[@]}" images ls -q | grep -qx "$2" && return 0
+  [[ $'\n'"$("${ctrc[@]}" images ls -q)"$'\n' == *$'\n'"$2"$'\n'* ]] && return 0
   local ctx; ctx="$(mktemp -d "$DIR/image.XXXXXX")"
   cp "$1" "$ctx/$(basename "$1")"
   tar -C "$ctx" -cf "$ctx/rootfs.tar" "$(basename "$1")"
@@ -325,6 +358,7 @@ down() {
   stop_pid kube-scheduler
   stop_pid kube-controller-manager
   stop_pid kube-apiserver
+  stop_pid registry
   stop_pid etcd
   # kube-proxy's iptables chains and rules, then what is left of the kubelet's (KUBE-FIREWALL, the
   # canaries) and of the CNI portmap plugin (CNI-*): no other cluster runs on this machine.
@@ -337,7 +371,7 @@ down() {
     ip netns delete "$ns" 2>/dev/null || true
   done
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" || true
-  if [[ -f "$DIR/run/node-ip" ]] && ip addr show dev lo | grep -q " $NODE_IP/32"; then ip addr del "$NODE_IP/32" dev lo || true; fi
+  if [[ -f "$DIR/run/node-ip" ]] && has_node_ip; then ip addr del "$NODE_IP/32" dev lo || true; fi
   # Mounts under the folder (containerd's snapshots, the kubelet's volumes), deepest first.
   local m
   for m in $(awk -v d="$DIR" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do umount -l "$m" 2>/dev/null || true; done
@@ -350,23 +384,14 @@ down() {
   ok "cluster removed ($(elapsed "$t"))"
 }
 
-# load IMAGE...: from the Docker engine (DOCKER_HOST, else docker-engine.sh's) into the node's containerd.
-load() {
-  [[ $# -gt 0 ]] || die "load: name at least one image"
-  answers || die "no cluster is up (scripts/tools/cluster.sh up)"
-  local docker="${DOCKER:-$( [[ -x "$TOOLS_DIR/bin/docker" ]] && echo "$TOOLS_DIR/bin/docker" || echo docker )}"
-  # The engine DOCKER_HOST names, else the private one of docker-engine.sh.
-  [[ -n "${DOCKER_HOST:-}" ]] || export DOCKER_HOST="$("$SCRIPT_DIR/docker-engine.sh" host)"
-  "$docker" save "$@" | ctr --address "$DIR/containerd/containerd.sock" -n k8s.io images import - >/dev/null \
-    || die "loading $* into the node failed"
-  ok "loaded into the node: $*"
+env_lines() {
+  echo "KUBECONFIG=$KUBECONFIG_FILE"
+  [[ -f "$DIR/ports.env" ]] && echo "REGISTRY=127.0.0.1:$(sed -n 's/^REGISTRY_PORT=//p' "$DIR/ports.env")"
+  return 0
 }
-
-env_lines() { echo "KUBECONFIG=$KUBECONFIG_FILE"; }
 
 case "${1:-}" in
   up) up ;;
-  load) shift; load "$@" ;;
   down) down ;;
   status) answers && { env_lines; exit 0; } || exit 1 ;;
   env) env_lines ;;

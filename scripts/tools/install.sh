@@ -39,7 +39,8 @@ Tools: ${ALL_TOOLS[*]}  (default: all)
   aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
            apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
            containers=docker+compose+prometheus-src+alertmanager-src,
-           cluster=kubernetes + Debian's containerd, runc, CNI plugins, etcd (scripts/tools/cluster.sh)
+           cluster=kubernetes, CoreDNS, the distribution registry + Debian's containerd, runc, CNI
+           plugins, etcd (scripts/tools/cluster.sh)
   node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
   prometheus-src, alertmanager-src: Prometheus and Alertmanager built from source at the versions
            docker-compose.yml names, for the stand-in images (not linked in bin/)
@@ -79,7 +80,7 @@ source "$VERSIONS_FILE"
 for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION HELM_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
-for v in NODE_MAJOR NODE_VERSION KUBERNETES_VERSION COREDNS_VERSION ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION COMPOSE_VERSION PROMETHEUS_IMAGE_VERSION PROMETHEUS_MODULE_VERSION ALERTMANAGER_IMAGE_VERSION; do
+for v in NODE_MAJOR NODE_VERSION KUBERNETES_VERSION COREDNS_VERSION REGISTRY_VERSION ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION COMPOSE_VERSION PROMETHEUS_IMAGE_VERSION PROMETHEUS_MODULE_VERSION ALERTMANAGER_IMAGE_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 
@@ -505,6 +506,9 @@ if wants kubernetes; then
   install_kubernetes
   # The local cluster's DNS (scripts/tools/cluster.sh runs it as a pod from this binary).
   go_install coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION" coredns "" "about 2 minutes"
+  # The cluster's registry, which the tests push the images to and the node pulls them from.
+  go_install registry "$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" registry \
+    "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" "about a minute"
 fi
 # Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
 if wants compose; then
