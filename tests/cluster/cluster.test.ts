@@ -10,6 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import {
   dockerEngine,
@@ -24,6 +25,18 @@ import {
 } from '@meridian/test-kit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** GET on a connection of its own (no keep-alive pool): the status, or 0 when it fails. */
+function freshGet(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 5_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve(0));
+  });
+}
 const CLUSTER = path.join(REPO_ROOT, 'scripts/tools/cluster.sh');
 const CHART = path.join(REPO_ROOT, 'deploy/helm/meridian');
 const TAG = `cluster-${process.pid}`;
@@ -155,7 +168,20 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     const now = (await kubectlOk(['-n', NS, 'get', 'pods', '-l', selector, '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
     assert.equal(now.length, 1);
     assert.notEqual(now[0], victim, 'a new pod took its place');
-    note(t, `killed pod replaced and Ready in ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+    const replacedS = (Date.now() - killedAt) / 1000;
+    // And the callers recover: service-a's pooled connections to the killed pod are dead ends (a
+    // forced kill sends no FIN), its calls on them time out and its breaker may open; /call-service-b
+    // must answer again on every service-a pod, asked over new connections so that kube-proxy
+    // spreads them over both.
+    const url = `${await serviceUrl('service-a', 8080)}/call-service-b`;
+    let streak = 0;
+    const until = Date.now() + 90_000;
+    while (streak < 20) {
+      assert.ok(Date.now() < until, `service-a did not recover within 90 s of the kill (last streak ${streak})`);
+      streak = (await freshGet(url)) === 200 ? streak + 1 : 0;
+      if (streak === 0) await sleep(250);
+    }
+    note(t, `killed pod replaced and Ready in ${replacedS.toFixed(1)} s; /call-service-b answering again on every service-a pod ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
   });
 
   test('helm upgrade with a changed value rolls out while a request loop sees no error', async (t) => {
