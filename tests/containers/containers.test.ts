@@ -26,6 +26,7 @@ import {
   LocalStack,
   npmBuildSecrets,
   parsePrometheus,
+  poll,
   REPO_ROOT,
   request,
   runCommand,
@@ -85,21 +86,6 @@ async function composeOk(project: string, files: string[], env: Record<string, s
     assert.fail(`docker compose ${args.join(' ')} exited ${r.code}:\n${r.output.slice(-3000)}\n--- logs ---\n${logs.output.slice(-6000)}`);
   }
   return r.stdout.trim();
-}
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last: ${last})` : ''}`);
-    await sleep(500);
-  }
 }
 
 interface ImageCase {
@@ -231,7 +217,7 @@ describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : 
       const trace = r.status === 200 ? (r.json as { data: JaegerTrace[] }).data[0] : undefined;
       const have = new Set(Object.values(trace?.processes ?? {}).map((p) => p.serviceName));
       return trace && wanted.every((s) => have.has(s)) ? trace : undefined;
-    });
+    }, 60_000);
   }
 
   test('docker-compose.yml without Grafana comes up until every health check passes', async (t) => {
@@ -356,7 +342,7 @@ describe('deploy/compose/edge.yml: the edge device against the local run\'s ingr
       const trace = r.status === 200 ? (r.json as { data: JaegerTrace[] }).data[0] : undefined;
       const have = new Set(Object.values(trace?.processes ?? {}).map((p) => p.serviceName));
       return trace && wanted.every((x) => have.has(x)) ? trace : undefined;
-    });
+    }, 60_000);
   }
   const edgeAccepted = async () => {
     const own = parsePrometheus((await request(`${stack.url('collector-metrics')}/metrics`)).text);
@@ -383,7 +369,7 @@ describe('deploy/compose/edge.yml: the edge device against the local run\'s ingr
     const refused = await poll('a 401 in the ingress log', async () => {
       const n = (ingressLog().match(/"POST \/v1\/traces HTTP\/1\.1" 401/g) ?? []).length;
       return n > refusedBefore ? n - refusedBefore : undefined;
-    });
+    }, 60_000);
     const again = (await request(`${stack.url('jaeger')}/api/traces/${trace.traceID}`)).json as { data: JaegerTrace[] };
     assert.ok(!servicesOf(again.data[0]).has('preprocessing-edge'), 'no span of the wrong-token device was stored');
     assert.equal(await edgeAccepted(), acceptedBefore, 'the collector accepted nothing more on otlp/edge');

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
-import { LocalStack, parsePrometheus, request } from '@meridian/test-kit';
+import { LocalStack, parsePrometheus, poll, request } from '@meridian/test-kit';
 
 /**
  * The real pipeline, as `npm start` runs it: services → OpenTelemetry Collector → Jaeger,
@@ -25,21 +25,6 @@ interface JaegerTrace {
   traceID: string;
   spans: JaegerSpan[];
   processes: Record<string, { serviceName: string }>;
-}
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const tag = (s: JaegerSpan, key: string) => s.tags.find((t) => t.key === key)?.value;

@@ -9,7 +9,7 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type CommandResult, freePort, LocalStack, REPO_ROOT, request, runCommand, toolPath } from '@meridian/test-kit';
+import { type CommandResult, freePort, LocalStack, poll, REPO_ROOT, request, runCommand, toolPath } from '@meridian/test-kit';
 
 // The script loads its edge images at init, so even `k6 inspect` needs them: make them first, as
 // `npm run load` does (a fresh clone has none; they are generated, not committed).
@@ -46,16 +46,6 @@ function seconds(duration: string): number {
   let total = 0;
   for (const [, n, unit] of duration.matchAll(/([\d.]+)(h|m(?!s)|s|ms)/g)) total += Number(n) * ({ h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[unit];
   return total;
-}
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 interface Summary {

@@ -37,3 +37,22 @@ export function parsePrometheus(text: string): Sample[] {
   }
   return out;
 }
+
+/**
+ * Calls fn until it gives a value (not undefined), every intervalMs; a throw counts as not yet,
+ * and the last one is named when the time is up.
+ */
+export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${last})` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
