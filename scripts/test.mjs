@@ -51,7 +51,10 @@ const runFiles = (group, concurrency) =>
   group.length === 0 ? 0 : (spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...group], { cwd: ROOT, stdio: 'inherit' }).status ?? 1);
 
 step(`running ${files.length} test files${heavy.length ? ` (${heavy.length} with containers, after the others, one at a time)` : ''}`);
+const seconds = (/** @type {number} */ t0) => `${Math.round((Date.now() - t0) / 1000)} s`;
+let t0 = Date.now();
 let status = runFiles(light, 2);
+if (light.length) step(`${light.length} test files in ${seconds(t0)}`);
 if (heavy.length) {
   const engine = path.join(ROOT, 'scripts/tools/docker-engine.sh');
   const startEngine = process.env.MERIDIAN_SKIP_CONTAINERS !== '1' && !process.env.DOCKER_HOST && spawnSync('bash', [engine, 'status'], { stdio: 'ignore' }).status !== 0;
@@ -59,8 +62,10 @@ if (heavy.length) {
     step('starting the private Docker engine (scripts/tools/docker-engine.sh) for the container tests');
     if (spawnSync('bash', [engine, 'start'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) process.stderr.write('the Docker engine did not start; the container tests will say why\n');
   }
+  t0 = Date.now();
   try {
     status = runFiles(heavy, 1) || status;
+    step(`${heavy.length} container and cluster test files in ${seconds(t0)}`);
   } finally {
     if (startEngine) spawnSync('bash', [engine, 'stop'], { cwd: ROOT, stdio: 'inherit' });
   }
