@@ -12,10 +12,11 @@ import { dockerEngine, runCommand, toolPath, type DockerEngine } from '@meridian
 import type { Comparison, Ctx } from './context';
 import { build, IMAGES, usageMiB } from './images';
 import { benchJpeg } from './inputs';
-import { describeLoad, runLoad } from './load';
+import { describeLoad } from './load';
 import { EDGE_CONNECTIONS } from './memory';
 import { ROOT } from './paths';
 import { freePorts, sleep } from './procs';
+import { suiteLoad } from './stack';
 import { fmt } from './stats';
 
 const PORT_VARS = [
@@ -90,18 +91,7 @@ export const compose: Comparison = {
           await sleep(1000);
         }
       })();
-      const [ra, re] = await Promise.all([
-        runLoad({ url: `http://127.0.0.1:${env.SERVICE_A_PORT}/call-service-b`, connections: 16, seconds, warmupSeconds: 0 }),
-        runLoad({
-          url: `http://127.0.0.1:${env.EDGE_PORT}/preprocessing`,
-          method: 'POST',
-          bodyBase64: jpeg,
-          headers: { 'content-type': 'image/jpeg' },
-          connections: EDGE_CONNECTIONS,
-          seconds,
-          warmupSeconds: 0,
-        }),
-      ]);
+      const [ra, re] = await suiteLoad(`http://127.0.0.1:${env.SERVICE_A_PORT}`, `http://127.0.0.1:${env.EDGE_PORT}`, jpeg, seconds);
       sampling = false;
       await sampler;
       ctx.log(`  load service-a /call-service-b: ${describeLoad(ra)}`);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { LOCAL_STACK_PORT_VARS } from '@meridian/test-kit';
 import type { Comparison, Ctx } from './context';
 import { benchJpeg } from './inputs';
-import { describeLoad, runLoad } from './load';
+import { describeLoad, runLoad, type LoadResult } from './load';
 import { EDGE_CONNECTIONS } from './memory';
 import { ROOT } from './paths';
 import { cmdline, descendants, environ, freePorts, isRunning, RssSampler, rssMiB, sleep, start, stop, failure, Tracked } from './procs';
@@ -80,6 +80,26 @@ async function bootStack(ctx: Ctx): Promise<{ runner: Tracked; summary: Summary;
   return { runner, summary, readyS, dir };
 }
 
+/**
+ * The whole suite under load, as the stack and compose comparisons load it: service-a's
+ * /call-service-b saturated by 16 connections and the edge with EDGE_CONNECTIONS images in flight,
+ * both for `seconds`. jpeg is base64.
+ */
+export function suiteLoad(serviceA: string, edge: string, jpeg: string, seconds: number): Promise<[LoadResult, LoadResult]> {
+  return Promise.all([
+    runLoad({ url: `${serviceA}/call-service-b`, connections: 16, seconds, warmupSeconds: 0 }),
+    runLoad({
+      url: `${edge}/preprocessing`,
+      method: 'POST',
+      bodyBase64: jpeg,
+      headers: { 'content-type': 'image/jpeg' },
+      connections: EDGE_CONNECTIONS,
+      seconds,
+      warmupSeconds: 0,
+    }),
+  ]);
+}
+
 export const stack: Comparison = {
   name: 'stack',
   title: 'Whole local stack (npm start): time to ready, and RSS of every process idle and under load',
@@ -97,20 +117,7 @@ export const stack: Comparison = {
         const idle = rssOf(parts);
         ctx.log(`  idle RSS ${fmt(idle['(total)'])} MiB: ${Object.entries(idle).filter(([k]) => k !== '(total)').map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
         const sampler = new RssSampler(parts);
-        const a = summary.urls['service-a'];
-        const e = summary.urls['preprocessing-edge'];
-        const [ra, re] = await Promise.all([
-          runLoad({ url: `${a}/call-service-b`, connections: 16, seconds, warmupSeconds: 0 }),
-          runLoad({
-            url: `${e}/preprocessing`,
-            method: 'POST',
-            bodyBase64: jpeg,
-            headers: { 'content-type': 'image/jpeg' },
-            connections: EDGE_CONNECTIONS,
-            seconds,
-            warmupSeconds: 0,
-          }),
-        ]);
+        const [ra, re] = await suiteLoad(summary.urls['service-a'], summary.urls['preprocessing-edge'], jpeg, seconds);
         const load = Object.fromEntries(sampler.stop());
         ctx.log(`  load service-a /call-service-b: ${describeLoad(ra)}`);
         ctx.log(`  load edge /preprocessing: ${describeLoad(re)}`);
