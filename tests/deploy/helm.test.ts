@@ -536,7 +536,18 @@ test('Ingresses: public routes to service-a and /ensemble; OTLP over TLS to the 
     }
     assert.deepEqual(local.find((i) => i.metadata.name.endsWith('-otlp'))?.spec.tls, [{ secretName: 'otlp-tls' }]);
   }
+  // Traefik serves an Ingress over TLS only when its router says so: the OTLP one always, the app's with ingress.tls.
+  const traefikTls = { 'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure', 'traefik.ingress.kubernetes.io/router.tls': 'true' };
+  const traefik = (extra: string[]) => ofKind(render('values.yaml', ['--set', 'ingress.provider=traefik', '--set', 'ingress.className=traefik', ...extra]), 'Ingress');
+  const annotationsOf = (list: any[], otlp: boolean) => list.find((i) => i.metadata.name.endsWith('-otlp') === otlp)?.metadata.annotations ?? {};
+  assert.deepEqual(pick(annotationsOf(traefik([]), true), Object.keys(traefikTls)), traefikTls, 'the OTLP Ingress is TLS on Traefik');
+  assert.deepEqual(pick(annotationsOf(traefik([]), false), Object.keys(traefikTls)), {}, 'no TLS router for the app without ingress.tls');
+  assert.deepEqual(pick(annotationsOf(traefik(['--set', 'ingress.tls.enabled=true', '--set', 'ingress.tls.secretName=app-tls']), false), Object.keys(traefikTls)), traefikTls);
 });
+
+function pick(o: Record<string, string>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
+}
 
 test('PrometheusRules are the repo rule files (observability/prometheus/rules), unchanged', () => {
   const files = assertSameFiles('observability/prometheus/rules', 'deploy/helm/meridian/files/rules', '.yml');
