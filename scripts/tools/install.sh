@@ -25,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src kubernetes cluster)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src kubernetes cluster skaffold traefik)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -40,7 +40,7 @@ Tools: ${ALL_TOOLS[*]}  (default: all)
            apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
            containers=docker+compose+prometheus-src+alertmanager-src,
            cluster=kubernetes, CoreDNS, the distribution registry + Debian's containerd, runc, CNI
-           plugins, etcd (scripts/tools/cluster.sh)
+           plugins, etcd (scripts/tools/cluster.sh), skaffold and Traefik (its ingress controller)
   node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
   prometheus-src, alertmanager-src: Prometheus and Alertmanager built from source at the versions
            docker-compose.yml names, for the stand-in images (not linked in bin/)
@@ -57,8 +57,8 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src|kubernetes) requested+=("$arg") ;;
-    cluster) requested+=(kubernetes cluster) ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src|kubernetes|skaffold|traefik) requested+=("$arg") ;;
+    cluster) requested+=(kubernetes cluster skaffold traefik) ;;
     containers) requested+=(docker compose prometheus-src alertmanager-src) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
@@ -509,6 +509,16 @@ if wants kubernetes; then
   # The cluster's registry, which the tests push the images to and the node pulls them from.
   go_install registry "$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" registry \
     "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" "about a minute"
+fi
+# skaffold, which builds the images, pushes them to the cluster's registry and deploys the chart.
+if wants skaffold; then
+  go_build_in_module skaffold "$SKAFFOLD_VERSION" github.com/GoogleContainerTools/skaffold/v2 "$SKAFFOLD_VERSION" cmd/skaffold skaffold \
+    "-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$SKAFFOLD_VERSION" "about 4 minutes"
+fi
+# Traefik, the local cluster's ingress controller (its stand-in image: scripts/images/standins.sh traefik).
+if wants traefik; then
+  go_build_in_module traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" cmd/traefik traefik \
+    "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" "about 5 minutes"
 fi
 # Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
 if wants compose; then

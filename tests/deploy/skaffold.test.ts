@@ -1,5 +1,6 @@
-// skaffold.yaml, without a cluster or skaffold itself: its structure (skaffold/v4beta14), the four
-// artifacts and their Dockerfiles, the chart it deploys, and the profiles. The chart side is real:
+// skaffold.yaml, without a cluster: its structure (skaffold/v4beta13), the four artifacts and their
+// Dockerfiles, the chart it deploys, and the profiles, each also as the pinned skaffold itself
+// reads it (`skaffold diagnose --yaml-only`). tests/cluster runs it against a real cluster. The chart side is real:
 // the pinned helm renders deploy/helm/meridian with exactly the values skaffold would pass for each
 // profile (templates filled in as skaffold fills them), so a value the chart's schema refuses, an
 // image the chart uses that no artifact builds, or a port forward to a Service the chart does not
@@ -189,8 +190,8 @@ const chartValues = join(repoRoot, 'deploy/helm/meridian/values.yaml');
 
 // ------------------------------------------------------------------------------------------ tests
 
-test('skaffold.yaml is a skaffold/v4beta14 Config with one artifact per image', () => {
-  assert.equal(config.apiVersion, 'skaffold/v4beta14');
+test('skaffold.yaml is a skaffold/v4beta13 Config with one artifact per image', () => {
+  assert.equal(config.apiVersion, 'skaffold/v4beta13');
   assert.equal(config.kind, 'Config');
   const artifacts = config.build?.artifacts ?? [];
   assert.deepEqual(artifacts.map((a) => a.image).sort(), [...IMAGES].sort(), 'one artifact per image, the inference image serving all three roles');
@@ -229,6 +230,27 @@ test('the helm releases of every profile deploy the chart that exists, with valu
         (eff.build?.artifacts ?? []).some((a) => templateName(a.image) === m[1]),
         `${profile ?? 'default'}: ${key} uses artifact ${m[1]}, which is not built`,
       );
+    }
+  }
+});
+
+test('the pinned skaffold reads every profile, and npm-secrets gives each build its npm secrets and the host network', () => {
+  const skaffold = tool('skaffold');
+  for (const profile of ['', ...(config.profiles ?? []).map((p) => p.name)]) {
+    const r = spawnSync(skaffold, ['diagnose', '--yaml-only', '--filename', join(repoRoot, 'skaffold.yaml'), ...(profile ? ['-p', profile] : [])], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SKAFFOLD_UPDATE_CHECK: 'false', HOME: tmpdir() },
+    });
+    assert.equal(r.status, 0, `skaffold diagnose ${profile || '(default)'}:\n${r.stdout}${r.stderr}`);
+    const effectiveConfig = parse(r.stdout) as SkaffoldConfig & { build: { artifacts: (Artifact & { docker: { network?: string; secrets?: { id: string; src: string }[] } })[] } };
+    assert.equal(effectiveConfig.apiVersion, config.apiVersion, 'skaffold kept the schema version (no upgrade needed)');
+    if (profile === 'npm-secrets') {
+      for (const a of effectiveConfig.build.artifacts) {
+        assert.equal(a.docker.network, 'host', `${a.image}: network`);
+        assert.deepEqual(a.docker.secrets?.map((x) => x.id), ['npmrc', 'npmca'], `${a.image}: the secrets the Dockerfiles mount`);
+      }
     }
   }
 });
