@@ -4,6 +4,7 @@
 #   jaeger        jaegertracing/jaeger                  (/cmd/jaeger/jaeger-linux, uid 10001)
 #   prometheus    prom/prometheus                       (/bin/prometheus + promtool, nobody, /prometheus)
 #   alertmanager  prom/alertmanager                     (/bin/alertmanager + amtool, nobody, /alertmanager)
+#   traefik       traefik                               (FROM scratch, /usr/local/bin/traefik; the local cluster's ingress)
 # The binaries are the pinned ones scripts/tools/install.sh builds from source (static, CGO off);
 # the context holds them, and busybox for the wget that the upstream images' health checks use.
 # Each keeps the upstream entrypoint, user, paths and ports; docs/deploy-compose.md lists how they differ.
@@ -61,3 +62,13 @@ VOLUME ["/alertmanager"]
 WORKDIR /alertmanager
 ENTRYPOINT ["/bin/alertmanager"]
 CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]
+
+# Upstream: Alpine, /usr/local/bin/traefik behind an /entrypoint.sh that passes `--flags` through to
+# it. Here the binary is the entrypoint, so `args: [--flag, ...]` in a pod spec work the same.
+FROM scratch AS traefik
+ARG STANDIN_OF
+ARG STANDIN
+LABEL org.meridian.standin-of="${STANDIN_OF}" org.meridian.standin="${STANDIN}"
+COPY traefik /usr/local/bin/traefik
+EXPOSE 80
+ENTRYPOINT ["/usr/local/bin/traefik"]

@@ -7,10 +7,11 @@
 #   scripts/images/standins.sh            # every stand-in that is missing (needs DOCKER_HOST or the private engine)
 #   scripts/images/standins.sh node       # only the node base image (the image builds need no more)
 #   scripts/images/standins.sh pipeline   # the collector, Jaeger, Prometheus and Alertmanager (compose)
+#   scripts/images/standins.sh traefik    # the local cluster's ingress controller (tests/cluster)
 #
 # meridian-standin/debian:bookworm-minbase  debootstrap --variant=minbase bookworm, docs and apt lists removed
 # node:${NODE_MAJOR}-bookworm-slim          that + Node ${NODE_VERSION} and npm ${NPM_VERSION} (deploy/standins/node.Dockerfile)
-# ${OTELCOL_IMAGE}, ${JAEGER_IMAGE}, ${PROMETHEUS_IMAGE}, ${ALERTMANAGER_IMAGE}
+# ${OTELCOL_IMAGE}, ${JAEGER_IMAGE}, ${PROMETHEUS_IMAGE}, ${ALERTMANAGER_IMAGE}, ${TRAEFIK_IMAGE}
 #                                           the pinned binaries scripts/tools/install.sh builds from source,
 #                                           laid out as upstream (deploy/standins/pipeline.Dockerfile, one target each)
 #
@@ -96,7 +97,7 @@ node_image() {
 pipeline_image() {
   local target="$1" name="$2" what="$3"; shift 3
   local label="$what, built from source by scripts/tools/install.sh, on debootstrap bookworm minbase"
-  [[ $target == otelcol ]] && label="$what, built from source by scripts/tools/install.sh, FROM scratch"
+  [[ $target == otelcol || $target == traefik ]] && label="$what, built from source by scripts/tools/install.sh, FROM scratch"
   if have "$name"; then
     local current; current="$(standin_of "$name")"
     if [[ -z "$current" || "$current" == "$label" ]]; then ok "$name (present${current:+, stand-in})"; return; fi
@@ -137,6 +138,10 @@ alertmanager_image() {
   pipeline_image alertmanager "$ALERTMANAGER_IMAGE" "alertmanager $ALERTMANAGER_IMAGE_VERSION" "$d/alertmanager" "$d/amtool"
 }
 
+traefik_image() {
+  pipeline_image traefik "$TRAEFIK_IMAGE" "traefik $TRAEFIK_VERSION" "$TOOLS_DIR/traefik-$TRAEFIK_VERSION/traefik"
+}
+
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(node pipeline)
 for t in "${targets[@]}"; do
@@ -147,7 +152,8 @@ for t in "${targets[@]}"; do
     jaeger) jaeger_image ;;
     prometheus) prometheus_image ;;
     alertmanager) alertmanager_image ;;
+    traefik) traefik_image ;;
     pipeline) otelcol_image; jaeger_image; prometheus_image; alertmanager_image ;;
-    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager pipeline)" ;;
+    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager traefik pipeline)" ;;
   esac
 done

@@ -11,7 +11,8 @@
 #
 # Images reach the node as users send them: pushed to the cluster's registry (the CNCF
 # distribution registry, on 127.0.0.1:<port>, plain HTTP, which Docker allows for loopback), from
-# which the node's containerd pulls: `docker push $REGISTRY/meridian/service-a:dev`.
+# which the node's containerd pulls: `docker push $REGISTRY/meridian/service-a:dev`. It also mirrors
+# docker.io, so an image pushed as $REGISTRY/library/traefik:<tag> runs as `traefik:<tag>`.
 #
 # Settings (environment): MERIDIAN_CLUSTER_DIR (default ~/.cache/meridian/tools/cluster),
 # CLUSTER_NODE_IP (172.31.255.1, added to lo), CLUSTER_POD_CIDR (10.244.0.0/24),
@@ -180,6 +181,15 @@ EOF
   mkdir -p "$DIR/containerd/certs.d/127.0.0.1:$REGISTRY_PORT" "$DIR/registry"
   cat >"$DIR/containerd/certs.d/127.0.0.1:$REGISTRY_PORT/hosts.toml" <<EOF
 server = "http://127.0.0.1:$REGISTRY_PORT"
+[host."http://127.0.0.1:$REGISTRY_PORT"]
+  capabilities = ["pull", "resolve"]
+EOF
+  # Docker Hub names (docker.io/<name>) pull from the same registry: where nothing can be pulled
+  # from Docker Hub, the stand-ins of scripts/images/standins.sh pushed there under their upstream
+  # names (library/traefik, otel/opentelemetry-collector-contrib, ...) run as manifests name them.
+  mkdir -p "$DIR/containerd/certs.d/docker.io"
+  cat >"$DIR/containerd/certs.d/docker.io/hosts.toml" <<EOF
+server = "https://registry-1.docker.io"
 [host."http://127.0.0.1:$REGISTRY_PORT"]
   capabilities = ["pull", "resolve"]
 EOF
