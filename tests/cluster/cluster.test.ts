@@ -4,24 +4,36 @@
 // the node pulls them, `helm install` of
 // deploy/helm/meridian with the values meant for a small cluster, every pod Ready through its real
 // probes, `helm test`, /call-service-b through the Service, a killed pod replaced, `helm upgrade`
-// rolled out under a request loop without an error, `helm uninstall` and `cluster.sh down`
+// rolled out under a request loop without an error, `helm uninstall` leaving nothing; then
+// skaffold as users run it (`skaffold run -p local` to the registry, `skaffold delete`, and a
+// bounded `skaffold dev` that rebuilds and redeploys a code change), and `cluster.sh down`
 // leaving nothing. Bad values are refused by the chart's schema and by the API server, each with
 // its own message. The times are printed. `npm test -- cluster` runs this file alone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
+import sharp from 'sharp';
 import {
   dockerEngine,
+  freePorts,
+  poll,
+  ServiceProcess,
   npmBuildSecrets,
   REPO_ROOT,
   request,
   runCommand,
   SKIP_CONTAINERS,
   SKIP_REASON,
+  startProcess,
   toolPath,
+  toolsBinDir,
   type DockerEngine,
+  type ToolProcess,
 } from '@meridian/test-kit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,6 +53,23 @@ const CLUSTER = path.join(REPO_ROOT, 'scripts/tools/cluster.sh');
 const CHART = path.join(REPO_ROOT, 'deploy/helm/meridian');
 const TAG = `cluster-${process.pid}`;
 const NS = `meridian-test-${process.pid}`;
+// skaffold.yaml's release namespace (the cluster is the test's own).
+const SKAFFOLD_NS = 'meridian';
+const TLS_SECRET = 'meridian-ingress-tls';
+const EDGE_TRACE_SERVICES = ['preprocessing-edge', 'inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2'];
+
+/** The upstream image names of scripts/tools/versions.env. */
+function pinned(key: string): string {
+  const m = new RegExp(`^${key}=(.+)$`, 'm').exec(readFileSync(path.join(REPO_ROOT, 'scripts/tools/versions.env'), 'utf8'));
+  assert.ok(m, `${key} in versions.env`);
+  return m[1].trim();
+}
+
+interface JaegerTrace {
+  traceID: string;
+  spans: { spanID: string; processID: string; tags: { key: string; value: unknown }[] }[];
+  processes: Record<string, { serviceName: string; tags: { key: string; value: unknown }[] }>;
+}
 const IMAGES = [
   // One per repository the chart runs (the edge image is not deployed in the cluster).
   { image: 'meridian/service-a', args: ['--build-arg', 'SERVICE=service-a', '--build-arg', 'PORT=8080', '-f', 'services/Dockerfile'] },
@@ -55,6 +84,10 @@ const values = (registry: string) => [
   ]),
   // Two service-a replicas and their PDB, so that an upgrade keeps one serving.
   '--set', 'serviceA.replicas=2', '--set', 'podDisruptionBudget.enabled=true',
+  // The public routes and the edge's OTLP through Traefik, TLS for the name `localhost`.
+  '--set', 'ingress.enabled=true', '--set', 'ingress.provider=traefik', '--set', 'ingress.className=traefik',
+  '--set', 'ingress.host=localhost', '--set', 'ingress.tls.enabled=true', '--set', `ingress.tls.secretName=${TLS_SECRET}`,
+  '--set', 'otlpIngress.enabled=true', '--set', 'otlpIngress.host=localhost', '--set', `otlpIngress.tls.secretName=${TLS_SECRET}`,
 ];
 
 describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 1_200_000 }, () => {
@@ -71,7 +104,21 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
   };
   const helm = (args: string[], timeoutMs = 300_000) =>
     runCommand(toolPath('helm'), ['--kubeconfig', kubeconfig, ...args], { timeoutMs });
-  const serviceUrl = async (name: string, port: number) => `http://${await kubectlOk(['-n', NS, 'get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}'])}:${port}`;
+  const serviceUrl = async (name: string, port: number, ns = NS) => `http://${await kubectlOk(['-n', ns, 'get', 'service', name, '-o', 'jsonpath={.spec.clusterIP}'])}:${port}`;
+  // skaffold as a user runs it: skaffold.yaml's local profile, the images pushed to the cluster's
+  // registry under their multi-level names, helm and docker from the tools, npm's registry and CA
+  // as the npm-secrets profile reads them (from a HOME of the test's own).
+  let skaffoldHome = '';
+  const skaffoldEnv = (): NodeJS.ProcessEnv => ({
+    ...engine.env,
+    HOME: skaffoldHome,
+    KUBECONFIG: kubeconfig,
+    PATH: `${toolsBinDir()}:${process.env.PATH}`,
+    SKAFFOLD_UPDATE_CHECK: 'false',
+    SKAFFOLD_INTERACTIVE: 'false',
+  });
+  const skaffoldTarget = () => ['--default-repo', registry, '--kube-context', 'meridian'];
+  const skaffold = (args: string[], cwd: string, timeoutMs: number) => runCommand(toolPath('skaffold'), args, { cwd, env: skaffoldEnv(), timeoutMs });
   const note = (t: { diagnostic(s: string): void }, line: string) => {
     figures.push(line);
     t.diagnostic(line);
@@ -86,6 +133,15 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     VALUES = values(registry);
     figures.push(`cluster up in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     engine = await dockerEngine();
+    skaffoldHome = mkdtempSync(path.join(os.tmpdir(), 'meridian-skaffold-home-'));
+    const secrets = npmBuildSecrets();
+    mkdirSync(path.join(skaffoldHome, '.config/meridian'), { recursive: true });
+    cpSync(secrets.files.npmrc, path.join(skaffoldHome, '.config/meridian/npmrc'));
+    if (secrets.files.npmca) cpSync(secrets.files.npmca, path.join(skaffoldHome, '.config/meridian/npmca.pem'));
+    else writeFileSync(path.join(skaffoldHome, '.config/meridian/npmca.pem'), '');
+    secrets.cleanup();
+    mkdirSync(path.join(skaffoldHome, '.skaffold'));
+    writeFileSync(path.join(skaffoldHome, '.skaffold/config'), 'global:\n  multi-level-repo: true\n');
   });
 
   after(async () => {
@@ -95,8 +151,14 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     }
     const down = await runCommand('bash', [CLUSTER, 'down'], { timeoutMs: 180_000 });
     if (down.code !== 0) console.log(`# cluster.sh down:\n${down.output}`);
+    if (skaffoldHome) rmSync(skaffoldHome, { recursive: true, force: true });
+    if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     if (engine) {
       for (const { image } of IMAGES) await engine.docker(['rmi', `${image}:${TAG}`, `${registry}/${image}:${TAG}`]);
+      // What skaffold built and tagged with the registry's name.
+      const built = await engine.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${registry}/meridian/*`]);
+      const tags = built.stdout.split('\n').filter(Boolean);
+      if (tags.length) await engine.docker(['rmi', ...tags]);
       await engine.stop();
     }
     if (figures.length) console.log(`# cluster: ${figures.join('; ')}`);
@@ -118,6 +180,59 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     assert.match(r.output, /serviceA\.replicas|replicas/);
   });
 
+  let tlsDir = '';
+  let ingressPort = 0;
+  const edgeToken = randomBytes(24).toString('hex');
+
+  test('the platform\'s stand-ins run: the collector with the repo\'s config, Jaeger, and Traefik as the Ingress controller', async (t) => {
+    const startedAt = Date.now();
+    // The node base image too, for the image builds below (where nothing can be pulled).
+    const standins = await runCommand('bash', [path.join(REPO_ROOT, 'scripts/images/standins.sh'), 'node', 'otelcol', 'jaeger', 'traefik'], { env: engine.env, timeoutMs: 900_000 });
+    assert.equal(standins.code, 0, `standins.sh:\n${standins.output.slice(-3000)}`);
+    // Pushed under their Docker Hub names: the cluster's registry mirrors docker.io.
+    for (const [key, hubName] of [['OTELCOL_IMAGE', ''], ['JAEGER_IMAGE', ''], ['TRAEFIK_IMAGE', 'library/']]) {
+      const image = pinned(key);
+      await engine.ok(['tag', image, `${registry}/${hubName}${image}`]);
+      await engine.ok(['push', `${registry}/${hubName}${image}`], { timeoutMs: 300_000 });
+      await engine.ok(['rmi', `${registry}/${hubName}${image}`]);
+    }
+    // A certificate authority and a certificate for `localhost`, which the edge trusts.
+    tlsDir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ingress-tls-'));
+    const openssl = async (args: string[]) => {
+      const r = await runCommand('openssl', args, { cwd: tlsDir });
+      assert.equal(r.code, 0, `openssl ${args.join(' ')}:\n${r.output}`);
+    };
+    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=meridian test ingress CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'tls.key', '-out', 'tls.csr']);
+    writeFileSync(path.join(tlsDir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+    await openssl(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'tls.crt']);
+
+    const [port, pingPort] = await freePorts(2);
+    ingressPort = port;
+    const manifest = readFileSync(path.join(REPO_ROOT, 'tests/cluster/platform-standins.yaml'), 'utf8')
+      .replaceAll('__TRAEFIK_PORT__', String(port))
+      .replaceAll('__TRAEFIK_PING_PORT__', String(pingPort));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-platform-'));
+    try {
+      writeFileSync(path.join(dir, 'platform.yaml'), manifest);
+      await kubectlOk(['apply', '--server-side', '-f', path.join(dir, 'platform.yaml')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The one collector config and Jaeger config of the repo, the edge token, the TLS certificate.
+    await kubectlOk(['-n', 'observability', 'create', 'configmap', 'otel-collector-config', `--from-file=config.yaml=${path.join(REPO_ROOT, 'observability/collector/config.yaml')}`]);
+    await kubectlOk(['-n', 'observability', 'create', 'configmap', 'jaeger-config', `--from-file=config.yaml=${path.join(REPO_ROOT, 'observability/jaeger/config.yaml')}`]);
+    await kubectlOk(['-n', 'observability', 'create', 'secret', 'generic', 'meridian-edge-otlp-token', `--from-literal=token=${edgeToken}`]);
+    await kubectlOk(['create', 'namespace', NS]);
+    for (const ns of ['observability', NS]) {
+      await kubectlOk(['-n', ns, 'create', 'secret', 'tls', TLS_SECRET, `--cert=${path.join(tlsDir, 'tls.crt')}`, `--key=${path.join(tlsDir, 'tls.key')}`]);
+    }
+    for (const [ns, name] of [['observability', 'otel-collector-gateway'], ['observability', 'jaeger'], ['traefik', 'traefik']]) {
+      await kubectlOk(['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], 190_000);
+    }
+    note(t, `platform stand-ins (collector, Jaeger, Traefik) Ready in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+  });
+
   test('the images build and are pushed to the cluster\'s registry; helm install turns every pod Ready; helm test passes', async (t) => {
     const secrets = npmBuildSecrets();
     const builtAt = Date.now();
@@ -135,10 +250,9 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
       await engine.ok(['push', `${registry}/${image}:${TAG}`], { timeoutMs: 300_000 });
     }
     const catalog = (await request(`http://${registry}/v2/_catalog`)).json as { repositories: string[] };
-    assert.deepEqual(catalog.repositories.sort(), IMAGES.map(({ image }) => image).sort(), 'the registry holds the pushed repositories');
+    for (const { image } of IMAGES) assert.ok(catalog.repositories.includes(image), `the registry holds ${image}: ${catalog.repositories.join(', ')}`);
     note(t, `images built and pushed to the cluster's registry in ${((Date.now() - builtAt) / 1000).toFixed(0)} s`);
 
-    await kubectlOk(['create', 'namespace', NS]);
     const installAt = Date.now();
     const install = await helm(['install', 'meridian', CHART, '-n', NS, ...VALUES, '--wait', '--timeout', '240s']);
     assert.equal(install.code, 0, `helm install:\n${install.output.slice(-3000)}\n${(await kubectl(['-n', NS, 'get', 'pods', '-o', 'wide'])).output}`);
@@ -156,6 +270,77 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     const res = await request(`${await serviceUrl('service-a', 8080)}/call-service-b`);
     assert.equal(res.status, 200, res.text);
     assert.equal((res.json as { from: string }).from, 'service-b');
+  });
+
+  test('the edge, outside the cluster, reaches the ensemble and sends its OTLP over TLS with the token through the Ingress; one trace in the in-cluster Jaeger covers the edge, the ensemble and both models', async (t) => {
+    const image = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
+    const jaeger = await serviceUrl('jaeger', 16686, 'observability');
+    const ingress = `https://localhost:${ingressPort}`;
+    const edge = (token: string) =>
+      new ServiceProcess({
+        folder: 'preprocessing-edge',
+        name: 'preprocessing-edge',
+        env: {
+          INFERENCE_URL: ingress,
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_LOGS_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+          OTEL_EXPORTER_OTLP_ENDPOINT: ingress,
+          OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}`,
+          NODE_EXTRA_CA_CERTS: path.join(tlsDir, 'ca.crt'),
+          DEPLOYMENT_ENVIRONMENT: 'edge',
+          EDGE_SITE_ID: 'edge-cluster-test',
+        },
+      });
+    const send = async (proc: ServiceProcess, wanted: string[]) => {
+      const res = await request(`${proc.url}/preprocessing`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image }, 60_000);
+      assert.equal(res.status, 200, `the edge's request through the Ingress: ${res.text}`);
+      const traceId = (res.json as { traceId: string }).traceId;
+      return poll(`trace ${traceId} with ${wanted.join(', ')} in the in-cluster Jaeger`, async () => {
+        const r = await request(`${jaeger}/api/traces/${traceId}`);
+        const trace = r.status === 200 ? (r.json as { data: JaegerTrace[] }).data[0] : undefined;
+        const have = new Set(Object.values(trace?.processes ?? {}).map((p) => p.serviceName));
+        return trace && wanted.every((x) => have.has(x)) ? trace : undefined;
+      }, 90_000);
+    };
+    const traefikLog = async () => (await kubectlOk(['-n', 'traefik', 'logs', 'deployment/traefik', '--tail=-1'])).split('\n');
+    const services = (trace: JaegerTrace) => new Set(Object.values(trace.processes).map((p) => p.serviceName));
+
+    const good = await edge(edgeToken).start();
+    try {
+      const trace = await send(good, EDGE_TRACE_SERVICES);
+      assert.deepEqual([...services(trace)].sort(), [...EDGE_TRACE_SERVICES].sort());
+      const ensemble = trace.spans.find((x) => trace.processes[x.processID].serviceName === 'inference-ensemble');
+      assert.equal(ensemble?.tags.find((x) => x.key === 'meridian.site')?.value, 'edge-cluster-test', 'the site id travelled as baggage');
+      // Each cloud span says which pod made it (the downward API, on the service's own resource).
+      const pods = (await kubectlOk(['-n', NS, 'get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+      for (const p of Object.values(trace.processes).filter((x) => x.serviceName !== 'preprocessing-edge')) {
+        const pod = p.tags.find((x) => x.key === 'k8s.pod.name')?.value;
+        assert.ok(pods.includes(String(pod)), `${p.serviceName}: k8s.pod.name ${pod} is one of the release's pods (${pods.join(' ')})`);
+      }
+      const log = await traefikLog();
+      assert.ok(log.some((l) => /"POST \/ensemble HTTP\/[\d.]+" 200/.test(l)), 'Traefik passed the call to the ensemble');
+      assert.ok(log.some((l) => /"POST \/v1\/traces HTTP\/[\d.]+" 200/.test(l)), 'Traefik passed the edge\'s OTLP');
+      note(t, `edge trace through the Traefik Ingress: ${trace.spans.length} spans of ${services(trace).size} services in the in-cluster Jaeger`);
+    } finally {
+      await good.stop();
+    }
+
+    const bad = await edge('not-the-token').start();
+    try {
+      // The cloud spans of its request arrive (the ensemble exports them itself)...
+      const trace = await send(bad, EDGE_TRACE_SERVICES.slice(1));
+      // ...and the edge's own export is refused with 401 by the collector behind the Ingress.
+      const refused = await poll('a 401 for the wrong token in Traefik\'s access log', async () => {
+        const n = (await traefikLog()).filter((l) => /"POST \/v1\/traces HTTP\/[\d.]+" 401/.test(l)).length;
+        return n > 0 ? n : undefined;
+      }, 60_000);
+      const again = (await request(`${jaeger}/api/traces/${trace.traceID}`)).json as { data: JaegerTrace[] };
+      assert.ok(!services(again.data[0]).has('preprocessing-edge'), 'no span of the wrong-token edge was stored');
+      t.diagnostic(`the collector refused ${refused} OTLP posts with 401 through the Ingress`);
+    } finally {
+      await bad.stop();
+    }
   });
 
   test('a pod that is killed is replaced', async (t) => {
@@ -221,7 +406,7 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     note(t, `helm upgrade: ${total} requests during the rollout, all 200`);
   });
 
-  test('helm uninstall leaves nothing of the release; cluster.sh down leaves nothing of the cluster', async () => {
+  test('helm uninstall leaves nothing of the release', async () => {
     const r = await helm(['uninstall', 'meridian', '-n', NS, '--wait', '--timeout', '120s']);
     assert.equal(r.code, 0, r.output);
     // Pods end after their drain and shutdown (terminationGracePeriodSeconds), after helm returns.
@@ -229,7 +414,84 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     const left = await kubectlOk(['-n', NS, 'get', 'all,configmaps,secrets,poddisruptionbudgets,serviceaccounts', '-l', 'app.kubernetes.io/instance=meridian', '-o', 'name']);
     assert.equal(left, '', `left after uninstall:\n${left}`);
     await kubectlOk(['delete', 'namespace', NS, '--timeout=120s'], 130_000);
+  });
 
+  test('skaffold run -p local,push builds the images, pushes them to the registry and deploys the chart; skaffold delete removes it', async (t) => {
+    const startedAt = Date.now();
+    const run = await skaffold(['run', '-p', 'local,push,npm-secrets', ...skaffoldTarget()], REPO_ROOT, 900_000);
+    assert.equal(run.code, 0, `skaffold run:\n${run.output.slice(-4000)}\n${(await kubectl(['-n', SKAFFOLD_NS, 'get', 'pods', '-o', 'wide'])).output}`);
+    note(t, `skaffold run (build, push, deploy, every deployment stable) in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    // The images the release runs are the ones skaffold pushed to the cluster's registry.
+    const images = (await kubectlOk(['-n', SKAFFOLD_NS, 'get', 'pods', '-o', 'jsonpath={.items[*].spec.containers[*].image}'])).split(' ');
+    assert.equal(images.length, 5, `five pods (service-a, service-b, the three inference roles): ${images.join(' ')}`);
+    for (const image of images) assert.match(image, new RegExp(`^${registry.replace(/\./g, '\\.')}/meridian/(service-a|service-b|inference):[0-9a-f]{64}$`), 'tagged from the sources\' digest');
+    const catalog = (await request(`http://${registry}/v2/_catalog`)).json as { repositories: string[] };
+    assert.ok(catalog.repositories.includes('meridian/preprocessing-edge'), `the edge image is pushed too (for devices): ${catalog.repositories.join(', ')}`);
+    const res = await request(`${await serviceUrl('service-a', 8080, SKAFFOLD_NS)}/call-service-b`);
+    assert.equal(res.status, 200, res.text);
+
+    const del = await skaffold(['delete', '-p', 'local', '--kube-context', 'meridian'], REPO_ROOT, 180_000);
+    assert.equal(del.code, 0, del.output);
+    await kubectlOk(['-n', SKAFFOLD_NS, 'wait', '--for=delete', 'pods', '--all', '--timeout=120s'], 130_000);
+    assert.equal(await kubectlOk(['-n', SKAFFOLD_NS, 'get', 'all', '-o', 'name']), '', 'skaffold delete left nothing');
+  });
+
+  test('a bounded skaffold dev picks up a code change, rebuilds, redeploys, and the new version answers', async (t) => {
+    // In a copy of the working tree: the test edits a source file.
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'meridian-skaffold-dev-'));
+    let dev: ToolProcess | undefined;
+    try {
+      const files = (await runCommand('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT })).stdout.split('\0').filter(Boolean);
+      for (const f of files) {
+        try {
+          mkdirSync(path.dirname(path.join(copy, f)), { recursive: true });
+          copyFileSync(path.join(REPO_ROOT, f), path.join(copy, f));
+        } catch {
+          // deleted in the working tree, not yet in git
+        }
+      }
+      const startedAt = Date.now();
+      dev = await startProcess('skaffold dev', toolPath('skaffold'), ['dev', '-p', 'local,push,npm-secrets', ...skaffoldTarget(), '--port-forward=off', '--cleanup=true'], {
+        cwd: copy,
+        env: skaffoldEnv(),
+      });
+      const dataName = async () => {
+        try {
+          const r = await request(`${await serviceUrl('service-b', 8081, SKAFFOLD_NS)}/data`);
+          return r.status === 200 ? (r.json as { items: { name: string }[] }).items[0].name : '';
+        } catch {
+          return '';
+        }
+      };
+      const waitFor = async (what: string, want: string, ms: number) => {
+        const until = Date.now() + ms;
+        while ((await dataName()) !== want) {
+          assert.ok(dev!.child.exitCode === null, `skaffold dev exited:\n${dev!.output()}`);
+          assert.ok(Date.now() < until, `${what} within ${ms / 1000} s:\n${dev!.output()}`);
+          await sleep(1_000);
+        }
+      };
+      await waitFor('skaffold dev deployed service-b', 'alpha', 600_000);
+      const firstS = (Date.now() - startedAt) / 1000;
+      const changed = `alpha-${process.pid}`;
+      const source = path.join(copy, 'services/service-b/src/data.controller.ts');
+      writeFileSync(source, readFileSync(source, 'utf8').replace("name: 'alpha'", `name: '${changed}'`));
+      const changedAt = Date.now();
+      await waitFor('the changed service-b answers', changed, 600_000);
+      note(t, `skaffold dev: first deploy in ${firstS.toFixed(0)} s; a code change answering ${((Date.now() - changedAt) / 1000).toFixed(0)} s after the edit`);
+      // Ctrl-C: skaffold dev removes what it deployed.
+      const exited = once(dev.child, 'exit');
+      dev.child.kill('SIGINT');
+      await Promise.race([exited, sleep(180_000).then(() => assert.fail(`skaffold dev did not end within 180 s of Ctrl-C:\n${dev!.output()}`))]);
+      await kubectlOk(['-n', SKAFFOLD_NS, 'wait', '--for=delete', 'pods', '--all', '--timeout=120s'], 130_000);
+      assert.equal(await kubectlOk(['-n', SKAFFOLD_NS, 'get', 'all', '-o', 'name']), '', 'skaffold dev cleaned up after Ctrl-C');
+    } finally {
+      if (dev) await dev.stop('SIGKILL');
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('cluster.sh down leaves nothing of the cluster', async () => {
     const dir = path.dirname(kubeconfig);
     const down = await runCommand('bash', [CLUSTER, 'down'], { timeoutMs: 180_000 });
     assert.equal(down.code, 0, down.output);

@@ -234,7 +234,7 @@ test('the helm releases of every profile deploy the chart that exists, with valu
   }
 });
 
-test('the pinned skaffold reads every profile, and npm-secrets gives each build its npm secrets and the host network', () => {
+test('the pinned skaffold reads every profile; push pushes, and npm-secrets gives each build its npm secrets and the host network', () => {
   const skaffold = tool('skaffold');
   for (const profile of ['', ...(config.profiles ?? []).map((p) => p.name)]) {
     const r = spawnSync(skaffold, ['diagnose', '--yaml-only', '--filename', join(repoRoot, 'skaffold.yaml'), ...(profile ? ['-p', profile] : [])], {
@@ -246,6 +246,7 @@ test('the pinned skaffold reads every profile, and npm-secrets gives each build 
     assert.equal(r.status, 0, `skaffold diagnose ${profile || '(default)'}:\n${r.stdout}${r.stderr}`);
     const effectiveConfig = parse(r.stdout) as SkaffoldConfig & { build: { artifacts: (Artifact & { docker: { network?: string; secrets?: { id: string; src: string }[] } })[] } };
     assert.equal(effectiveConfig.apiVersion, config.apiVersion, 'skaffold kept the schema version (no upgrade needed)');
+    if (profile === 'push') assert.equal((effectiveConfig.build as { local?: { push?: boolean } }).local?.push, true, 'push: the images are pushed');
     if (profile === 'npm-secrets') {
       for (const a of effectiveConfig.build.artifacts) {
         assert.equal(a.docker.network, 'host', `${a.image}: network`);

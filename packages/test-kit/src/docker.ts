@@ -72,9 +72,10 @@ export async function dockerEngine(): Promise<DockerEngine> {
 /**
  * Build secrets that let npm inside `docker build` reach the registry this machine uses: an npmrc
  * with its registry and, when npm here trusts an extra CA file, that file (named in the npmrc as
- * /run/secrets/npmca, where BuildKit mounts it). Returns the --secret flags and a cleanup.
+ * /run/secrets/npmca, where BuildKit mounts it). Returns the --secret flags, the files they name
+ * (for tools that take the files, as skaffold's npm-secrets profile does) and a cleanup.
  */
-export function npmBuildSecrets(): { args: string[]; cleanup(): void } {
+export function npmBuildSecrets(): { args: string[]; files: { npmrc: string; npmca?: string }; cleanup(): void } {
   const get = (key: string) => {
     try {
       return execFileSync('npm', ['config', 'get', key], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -87,12 +88,13 @@ export function npmBuildSecrets(): { args: string[]; cleanup(): void } {
   const cafile = get('cafile');
   const lines = [`registry=${registry || 'https://registry.npmjs.org/'}`];
   const args: string[] = [];
-  if (cafile && cafile !== 'null' && cafile !== 'undefined' && existsSync(cafile)) {
+  const hasCa = Boolean(cafile && cafile !== 'null' && cafile !== 'undefined' && existsSync(cafile));
+  if (hasCa) {
     lines.push('cafile=/run/secrets/npmca');
     args.push('--secret', `id=npmca,src=${cafile}`);
   }
   const npmrc = path.join(dir, 'npmrc');
   writeFileSync(npmrc, lines.join('\n') + '\n');
   args.push('--secret', `id=npmrc,src=${npmrc}`);
-  return { args, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { args, files: { npmrc, npmca: hasCa ? cafile : undefined }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
