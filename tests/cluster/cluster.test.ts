@@ -437,6 +437,8 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
   });
 
   test('a bounded skaffold dev picks up a code change, rebuilds, redeploys, and the new version answers', async (t) => {
+    // Nothing deployed before (the answer below must come from what skaffold dev deploys).
+    assert.equal(await kubectlOk(['-n', SKAFFOLD_NS, 'get', 'deployments', '-o', 'name']), '', 'no earlier release in the way');
     // In a copy of the working tree: the test edits a source file.
     const copy = mkdtempSync(path.join(os.tmpdir(), 'meridian-skaffold-dev-'));
     let dev: ToolProcess | undefined;
