@@ -64,7 +64,13 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => this.child!.once('exit', (code) => resolve(code)));
     collectLines(this.child.stdout!, this.lines);
     collectLines(this.child.stderr!, this.stderr);
-    await this.waitReady(timeoutMs);
+    try {
+      await this.waitReady(timeoutMs);
+    } catch (err) {
+      // A process that never turned ready is not left running (it would keep the test process alive).
+      await this.stop('SIGKILL');
+      throw err;
+    }
     return this;
   }
 
