@@ -457,6 +457,16 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
         cwd: copy,
         env: skaffoldEnv(),
       });
+      // skaffold watches the files only after its first deploy has settled, and an edit made before
+      // that is not seen: the edit waits for its "Watching for changes..." line.
+      let watching = false;
+      let tail = '';
+      const watchFor = (s: string) => {
+        tail = (tail + s).slice(-200);
+        if (tail.includes('Watching for changes')) watching = true;
+      };
+      dev.child.stdout?.on('data', watchFor);
+      dev.child.stderr?.on('data', watchFor);
       const dataName = async () => {
         try {
           const r = await request(`${await serviceUrl('service-b', 8081, SKAFFOLD_NS)}/data`);
@@ -475,6 +485,7 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
       };
       await waitFor('skaffold dev deployed service-b', 'alpha', 600_000);
       const firstS = (Date.now() - startedAt) / 1000;
+      await poll('skaffold dev watching for changes', async () => watching || undefined, 120_000);
       const changed = `alpha-${process.pid}`;
       const source = path.join(copy, 'services/service-b/src/data.controller.ts');
       writeFileSync(source, readFileSync(source, 'utf8').replace("name: 'alpha'", `name: '${changed}'`));
