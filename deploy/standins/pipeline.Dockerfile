@@ -5,6 +5,7 @@
 #   prometheus    prom/prometheus                       (/bin/prometheus + promtool, nobody, /prometheus)
 #   alertmanager  prom/alertmanager                     (/bin/alertmanager + amtool, nobody, /alertmanager)
 #   traefik       traefik                               (FROM scratch, /usr/local/bin/traefik; the local cluster's ingress)
+#   prometheus-operator, prometheus-config-reloader     quay.io/prometheus-operator/* (/bin/<name>; the cluster tests)
 # The binaries are the pinned ones scripts/tools/install.sh builds from source (static, CGO off);
 # the context holds them, and busybox for the wget that the upstream images' health checks use.
 # Each keeps the upstream entrypoint, user, paths and ports; docs/deploy-compose.md lists how they differ.
@@ -72,3 +73,22 @@ LABEL org.meridian.standin-of="${STANDIN_OF}" org.meridian.standin="${STANDIN}"
 COPY traefik /usr/local/bin/traefik
 EXPOSE 80
 ENTRYPOINT ["/usr/local/bin/traefik"]
+
+# Upstream: quay.io/prometheus/busybox with /bin/operator, user 65534.
+FROM busybox-base AS prometheus-operator
+ARG STANDIN_OF
+ARG STANDIN
+LABEL org.meridian.standin-of="${STANDIN_OF}" org.meridian.standin="${STANDIN}"
+COPY operator /bin/operator
+USER 65534
+EXPOSE 8080
+ENTRYPOINT ["/bin/operator"]
+
+# Upstream: quay.io/prometheus/busybox with /bin/prometheus-config-reloader, user nobody.
+FROM busybox-base AS prometheus-config-reloader
+ARG STANDIN_OF
+ARG STANDIN
+LABEL org.meridian.standin-of="${STANDIN_OF}" org.meridian.standin="${STANDIN}"
+COPY prometheus-config-reloader /bin/prometheus-config-reloader
+USER nobody
+ENTRYPOINT ["/bin/prometheus-config-reloader"]

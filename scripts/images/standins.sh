@@ -8,10 +8,12 @@
 #   scripts/images/standins.sh node       # only the node base image (the image builds need no more)
 #   scripts/images/standins.sh pipeline   # the collector, Jaeger, Prometheus and Alertmanager (compose)
 #   scripts/images/standins.sh traefik    # the local cluster's ingress controller (tests/cluster)
+#   scripts/images/standins.sh prometheus-operator   # the operator and its config reloader (tests/cluster)
 #
 # meridian-standin/debian:bookworm-minbase  debootstrap --variant=minbase bookworm, docs and apt lists removed
 # node:${NODE_MAJOR}-bookworm-slim          that + Node ${NODE_VERSION} and npm ${NPM_VERSION} (deploy/standins/node.Dockerfile)
-# ${OTELCOL_IMAGE}, ${JAEGER_IMAGE}, ${PROMETHEUS_IMAGE}, ${ALERTMANAGER_IMAGE}, ${TRAEFIK_IMAGE}
+# ${OTELCOL_IMAGE}, ${JAEGER_IMAGE}, ${PROMETHEUS_IMAGE}, ${ALERTMANAGER_IMAGE}, ${TRAEFIK_IMAGE},
+# ${PROMETHEUS_OPERATOR_IMAGE}, ${PROMETHEUS_CONFIG_RELOADER_IMAGE}
 #                                           the pinned binaries scripts/tools/install.sh builds from source,
 #                                           laid out as upstream (deploy/standins/pipeline.Dockerfile, one target each)
 #
@@ -142,6 +144,12 @@ traefik_image() {
   pipeline_image traefik "$TRAEFIK_IMAGE" "traefik $TRAEFIK_VERSION" "$TOOLS_DIR/traefik-$TRAEFIK_VERSION/traefik"
 }
 
+prometheus_operator_images() {
+  local d="$TOOLS_DIR/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  pipeline_image prometheus-operator "$PROMETHEUS_OPERATOR_IMAGE" "prometheus-operator $PROMETHEUS_OPERATOR_VERSION" "$d/operator"
+  pipeline_image prometheus-config-reloader "$PROMETHEUS_CONFIG_RELOADER_IMAGE" "prometheus-config-reloader $PROMETHEUS_OPERATOR_VERSION" "$d/prometheus-config-reloader"
+}
+
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(node pipeline)
 for t in "${targets[@]}"; do
@@ -153,7 +161,8 @@ for t in "${targets[@]}"; do
     prometheus) prometheus_image ;;
     alertmanager) alertmanager_image ;;
     traefik) traefik_image ;;
+    prometheus-operator) prometheus_operator_images ;;
     pipeline) otelcol_image; jaeger_image; prometheus_image; alertmanager_image ;;
-    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager traefik pipeline)" ;;
+    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager traefik prometheus-operator pipeline)" ;;
   esac
 done

@@ -12,7 +12,7 @@
 # Images reach the node as users send them: pushed to the cluster's registry (the CNCF
 # distribution registry, on 127.0.0.1:<port>, plain HTTP, which Docker allows for loopback), from
 # which the node's containerd pulls: `docker push $REGISTRY/meridian/service-a:dev`. It also mirrors
-# docker.io, so an image pushed as $REGISTRY/library/traefik:<tag> runs as `traefik:<tag>`.
+# docker.io and quay.io, so an image pushed as $REGISTRY/library/traefik:<tag> runs as `traefik:<tag>`.
 #
 # Settings (environment): MERIDIAN_CLUSTER_DIR (default ~/.cache/meridian/tools/cluster),
 # CLUSTER_NODE_IP (172.31.255.1, added to lo), CLUSTER_POD_CIDR (10.244.0.0/24),
@@ -184,15 +184,20 @@ server = "http://127.0.0.1:$REGISTRY_PORT"
 [host."http://127.0.0.1:$REGISTRY_PORT"]
   capabilities = ["pull", "resolve"]
 EOF
-  # Docker Hub names (docker.io/<name>) pull from the same registry: where nothing can be pulled
-  # from Docker Hub, the stand-ins of scripts/images/standins.sh pushed there under their upstream
-  # names (library/traefik, otel/opentelemetry-collector-contrib, ...) run as manifests name them.
-  mkdir -p "$DIR/containerd/certs.d/docker.io"
-  cat >"$DIR/containerd/certs.d/docker.io/hosts.toml" <<EOF
-server = "https://registry-1.docker.io"
+  # Docker Hub and quay.io names (docker.io/<name>, quay.io/<name>) pull from the same registry:
+  # where nothing can be pulled from them, the stand-ins of scripts/images/standins.sh pushed there
+  # under their upstream names (library/traefik, prometheus-operator/prometheus-operator, ...) run
+  # as manifests name them.
+  local hub upstream
+  for hub in docker.io quay.io; do
+    upstream="https://$hub"; [[ $hub == docker.io ]] && upstream="https://registry-1.docker.io"
+    mkdir -p "$DIR/containerd/certs.d/$hub"
+    cat >"$DIR/containerd/certs.d/$hub/hosts.toml" <<EOF
+server = "$upstream"
 [host."http://127.0.0.1:$REGISTRY_PORT"]
   capabilities = ["pull", "resolve"]
 EOF
+  done
   cat >"$DIR/registry/config.yml" <<EOF
 version: 0.1
 log:

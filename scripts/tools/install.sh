@@ -25,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src kubernetes cluster skaffold traefik)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src kubernetes cluster skaffold traefik prometheus-operator)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -40,7 +40,8 @@ Tools: ${ALL_TOOLS[*]}  (default: all)
            apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
            containers=docker+compose+prometheus-src+alertmanager-src,
            cluster=kubernetes, CoreDNS, the distribution registry + Debian's containerd, runc, CNI
-           plugins, etcd (scripts/tools/cluster.sh), skaffold and Traefik (its ingress controller)
+           plugins, etcd (scripts/tools/cluster.sh), skaffold, Traefik (its ingress controller)
+           and the Prometheus Operator with its CRDs
   node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
   prometheus-src, alertmanager-src: Prometheus and Alertmanager built from source at the versions
            docker-compose.yml names, for the stand-in images (not linked in bin/)
@@ -57,8 +58,8 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src|kubernetes|skaffold|traefik) requested+=("$arg") ;;
-    cluster) requested+=(kubernetes cluster skaffold traefik) ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src|kubernetes|skaffold|traefik|prometheus-operator) requested+=("$arg") ;;
+    cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator) ;;
     containers) requested+=(docker compose prometheus-src alertmanager-src) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
@@ -261,6 +262,48 @@ install_helm() {
     "several minutes, about 5-8"
 }
 
+# copy_module <module@version> <tmp> <log>: downloads the module and prints the path of a writable
+# copy of it at <tmp>/src, for builds that must edit its go.mod first.
+copy_module() {
+  local mod
+  mod="$(cd "$2" && GOWORK=off go mod download -json "$1" 2>>"$3" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
+  [[ -n "$mod" && -d "$mod" ]] || { tail -n 20 "$3" >&2; die "downloading $1 failed (log: $3)"; }
+  cp -r "$mod" "$2/src" && chmod -R u+w "$2/src"
+  echo "$2/src"
+}
+
+# ---------------------------------------------------------------- prometheus operator
+# The operator and its config reloader, for the stand-in images the cluster tests run, and the CRDs
+# and example RBAC of the same module in crds/ and rbac/ beside them. The module's go.mod replaces
+# its nested modules pkg/apis/monitoring and pkg/client with ./ paths that a module download does
+# not contain: in a copy, the replaces are dropped and the same versions come from the proxy.
+install_prometheus_operator() {
+  local v="$PROMETHEUS_OPERATOR_VERSION" dest="$TOOLS_DIR/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  if [[ -x "$dest/operator" && -x "$dest/prometheus-config-reloader" && -d "$dest/crds" ]]; then ok "prometheus-operator $v (cached)"; return; fi
+  setup_go
+  info "building prometheus-operator $v (operator, prometheus-config-reloader) with $(go env GOVERSION) (first time only, about 3 minutes on 2 cores)…"
+  local m=github.com/prometheus-operator/prometheus-operator tmp log start src
+  tmp="$(mktemp -d "$TOOLS_DIR/tmp/prometheus-operator-$v.XXXXXX")"
+  log="$tmp/build.log"
+  start=$(date +%s)
+  src="$(copy_module "$m@$v" "$tmp" "$log")"
+  (cd "$src" && go mod edit -dropreplace="$m/pkg/apis/monitoring" -dropreplace="$m/pkg/client") >>"$log" 2>&1 \
+    || { tail -n 20 "$log" >&2; die "editing the go.mod of prometheus-operator $v failed (log: $log)"; }
+  mkdir -p "$tmp/out/crds" "$tmp/out/rbac"
+  if ! (cd "$src" && GOWORK=off GOFLAGS="-modcacherw -mod=mod -buildvcs=false" go build -trimpath \
+      -ldflags "$GO_LDFLAGS -X github.com/prometheus/common/version.Version=${v#v}" -o "$tmp/out/" ./cmd/operator ./cmd/prometheus-config-reloader) >>"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "building prometheus-operator $v failed (full log: $log)"
+  fi
+  cp "$src"/example/prometheus-operator-crd/*.yaml "$tmp/out/crds/"
+  cp "$src"/example/rbac/prometheus-operator/prometheus-operator-{cluster-role,cluster-role-binding,service-account,deployment}.yaml \
+    "$src"/example/rbac/prometheus/prometheus-{cluster-role,cluster-role-binding,service-account}.yaml "$tmp/out/rbac/"
+  rm -rf "$dest"
+  mv "$tmp/out" "$dest"
+  rm -rf "$tmp"
+  ok "prometheus-operator $v built in $(elapsed "$start") → $dest"
+}
+
 # ---------------------------------------------------------------- node (npm registry)
 # The Node of the images (NODE_VERSION, an LTS), for machines whose own Node is older: the tests
 # and the local run re-run themselves on it (scripts/lib/ensure.mjs). The npm registry's
@@ -306,14 +349,11 @@ install_kubernetes() {
   setup_go
   command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
   info "building kubernetes $v (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy) with $(go env GOVERSION) (first time only, about 4 minutes and 2 GB of memory on 2 cores)…"
-  local tmp log start mod src lib libv="v0.${v#v1.}"
+  local tmp log start src lib libv="v0.${v#v1.}"
   tmp="$(mktemp -d "$TOOLS_DIR/tmp/kubernetes-$v.XXXXXX")"
   log="$tmp/build.log"
   start=$(date +%s)
-  mod="$(cd "$tmp" && GOWORK=off go mod download -json "k8s.io/kubernetes@$v" 2>>"$log" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')" || true
-  [[ -n "$mod" && -d "$mod" ]] || { tail -n 20 "$log" >&2; die "downloading k8s.io/kubernetes@$v failed (log: $log)"; }
-  src="$tmp/src"
-  cp -r "$mod" "$src" && chmod -R u+w "$src"
+  src="$(copy_module "k8s.io/kubernetes@$v" "$tmp" "$log")"
   rm -rf "$src/vendor" "$src/go.work" "$src/go.work.sum"
   local -a edits=()
   for lib in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$src/go.mod"); do
@@ -520,6 +560,7 @@ if wants traefik; then
   go_build_in_module traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" cmd/traefik traefik \
     "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" "about 5 minutes"
 fi
+if wants prometheus-operator; then install_prometheus_operator; fi
 # Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
 if wants compose; then
   go_build_in_module compose "$COMPOSE_VERSION" github.com/docker/compose/v2 "$COMPOSE_VERSION" cmd docker-compose \

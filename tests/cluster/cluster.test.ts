@@ -1,14 +1,19 @@
 // A real Kubernetes on this machine (scripts/tools/cluster.sh: Kubernetes built from source, etcd,
-// containerd, CNI, kube-proxy, CoreDNS), and the chart installed into it as users install it:
-// the images built from the repo's Dockerfiles and pushed to the cluster's registry, from which
-// the node pulls them, `helm install` of
+// containerd, CNI, kube-proxy, CoreDNS), and the chart installed into it as users install it.
+// First the platform's stand-ins (tests/cluster/platform-standins.yaml: the collector with the
+// repo's config, Jaeger, Traefik as the Ingress controller; the Prometheus Operator with the CRDs
+// and RBAC of its module and the Prometheus 3 of tests/cluster/prometheus.yaml); then the images
+// built from the repo's Dockerfiles and pushed to the cluster's registry, `helm install` of
 // deploy/helm/meridian with the values meant for a small cluster, every pod Ready through its real
-// probes, `helm test`, /call-service-b through the Service, a killed pod replaced, `helm upgrade`
-// rolled out under a request loop without an error, `helm uninstall` leaving nothing; then
-// skaffold as users run it (`skaffold run -p local` to the registry, `skaffold delete`, and a
-// bounded `skaffold dev` that rebuilds and redeploys a code change), and `cluster.sh down`
-// leaving nothing. Bad values are refused by the chart's schema and by the API server, each with
-// its own message. The times are printed. `npm test -- cluster` runs this file alone.
+// probes, `helm test`, /call-service-b through the Service, the edge outside the cluster sending
+// through the Ingress into one trace in the in-cluster Jaeger (a wrong token refused), a killed
+// pod replaced, `helm upgrade` rolled out under a request loop without an error, the
+// ServiceMonitors scraping every pod and the PrometheusRules loaded, /crash three times firing
+// ServiceRestarting, `helm uninstall` leaving nothing; then skaffold as users run it
+// (`skaffold run -p local,push` to the registry, `skaffold delete`, and a bounded `skaffold dev`
+// that rebuilds and redeploys a code change), and `cluster.sh down` leaving nothing. Bad values
+// are refused by the chart's schema and by the API server, each with its own message. The times
+// are printed. `npm test -- cluster` runs this file alone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +23,7 @@ import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
+import { parse as parseYaml } from 'yaml';
 import {
   dockerEngine,
   freePorts,
@@ -38,17 +44,19 @@ import {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** GET on a connection of its own (no keep-alive pool): the status, or 0 when it fails. */
-function freshGet(url: string): Promise<number> {
+/** GET on a connection of its own (no keep-alive pool): the status and body, or status 0 and the error. */
+function freshRequest(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false, timeout: 5_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let body = '';
+      res.setEncoding('utf8').on('data', (s: string) => (body += s));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(0));
+    req.on('error', (err) => resolve({ status: 0, body: String(err) }));
   });
 }
+const freshGet = async (url: string) => (await freshRequest(url)).status;
 const CLUSTER = path.join(REPO_ROOT, 'scripts/tools/cluster.sh');
 const CHART = path.join(REPO_ROOT, 'deploy/helm/meridian');
 const TAG = `cluster-${process.pid}`;
@@ -88,6 +96,8 @@ const values = (registry: string) => [
   '--set', 'ingress.enabled=true', '--set', 'ingress.provider=traefik', '--set', 'ingress.className=traefik',
   '--set', 'ingress.host=localhost', '--set', 'ingress.tls.enabled=true', '--set', `ingress.tls.secretName=${TLS_SECRET}`,
   '--set', 'otlpIngress.enabled=true', '--set', 'otlpIngress.host=localhost', '--set', `otlpIngress.tls.secretName=${TLS_SECRET}`,
+  // ServiceMonitors and PrometheusRules for the operator's Prometheus; /crash for the restart alert.
+  '--set', 'monitoring.enabled=true', '--set', 'monitoring.interval=5s', '--set', 'serviceA.crashEnabled=true',
 ];
 
 describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON : false, timeout: 1_200_000 }, () => {
@@ -180,6 +190,9 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     assert.match(r.output, /serviceA\.replicas|replicas/);
   });
 
+  const prometheusUrl = async () => `http://${await kubectlOk(['-n', 'default', 'get', 'pod', 'prometheus-meridian-0', '-o', 'jsonpath={.status.podIP}'])}:9090`;
+  const promQuery = async (q: string) =>
+    ((await request(`${await prometheusUrl()}/api/v1/query?query=${encodeURIComponent(q)}`)).json as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
   let tlsDir = '';
   let ingressPort = 0;
   const edgeToken = randomBytes(24).toString('hex');
@@ -187,14 +200,19 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
   test('the platform\'s stand-ins run: the collector with the repo\'s config, Jaeger, and Traefik as the Ingress controller', async (t) => {
     const startedAt = Date.now();
     // The node base image too, for the image builds below (where nothing can be pulled).
-    const standins = await runCommand('bash', [path.join(REPO_ROOT, 'scripts/images/standins.sh'), 'node', 'otelcol', 'jaeger', 'traefik'], { env: engine.env, timeoutMs: 900_000 });
+    const standins = await runCommand('bash', [path.join(REPO_ROOT, 'scripts/images/standins.sh'), 'node', 'otelcol', 'jaeger', 'traefik', 'prometheus', 'prometheus-operator'], {
+      env: engine.env,
+      timeoutMs: 900_000,
+    });
     assert.equal(standins.code, 0, `standins.sh:\n${standins.output.slice(-3000)}`);
-    // Pushed under their Docker Hub names: the cluster's registry mirrors docker.io.
-    for (const [key, hubName] of [['OTELCOL_IMAGE', ''], ['JAEGER_IMAGE', ''], ['TRAEFIK_IMAGE', 'library/']]) {
+    // Pushed under their upstream names: the cluster's registry mirrors docker.io and quay.io.
+    for (const key of ['OTELCOL_IMAGE', 'JAEGER_IMAGE', 'TRAEFIK_IMAGE', 'PROMETHEUS_IMAGE', 'PROMETHEUS_OPERATOR_IMAGE', 'PROMETHEUS_CONFIG_RELOADER_IMAGE']) {
       const image = pinned(key);
-      await engine.ok(['tag', image, `${registry}/${hubName}${image}`]);
-      await engine.ok(['push', `${registry}/${hubName}${image}`], { timeoutMs: 300_000 });
-      await engine.ok(['rmi', `${registry}/${hubName}${image}`]);
+      const repo = image.replace(/^quay\.io\//, '');
+      const target = `${registry}/${repo.includes('/') ? repo : `library/${repo}`}`;
+      await engine.ok(['tag', image, target]);
+      await engine.ok(['push', target], { timeoutMs: 300_000 });
+      await engine.ok(['rmi', target]);
     }
     // A certificate authority and a certificate for `localhost`, which the edge trusts.
     tlsDir = mkdtempSync(path.join(os.tmpdir(), 'meridian-ingress-tls-'));
@@ -230,7 +248,16 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     for (const [ns, name] of [['observability', 'otel-collector-gateway'], ['observability', 'jaeger'], ['traefik', 'traefik']]) {
       await kubectlOk(['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], 190_000);
     }
-    note(t, `platform stand-ins (collector, Jaeger, Traefik) Ready in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    // The Prometheus Operator with the CRDs and RBAC of its own module, and a Prometheus 3 it runs.
+    const operator = path.join(path.dirname(toolsBinDir()), `prometheus-operator-${pinned('PROMETHEUS_OPERATOR_VERSION')}`);
+    await kubectlOk(['apply', '--server-side', '-f', path.join(operator, 'crds')], 120_000);
+    await kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], 70_000);
+    await kubectlOk(['apply', '--server-side', '-f', path.join(operator, 'rbac')]);
+    await kubectlOk(['-n', 'default', 'rollout', 'status', 'deployment/prometheus-operator', '--timeout=180s'], 190_000);
+    await kubectlOk(['apply', '--server-side', '-f', path.join(REPO_ROOT, 'tests/cluster/prometheus.yaml')]);
+    await poll('the operator\'s Prometheus pod', async () => ((await kubectl(['-n', 'default', 'get', 'pod', 'prometheus-meridian-0'])).code === 0 ? true : undefined), 120_000);
+    await kubectlOk(['-n', 'default', 'wait', '--for=condition=Ready', 'pod/prometheus-meridian-0', '--timeout=180s'], 190_000);
+    note(t, `platform stand-ins (collector, Jaeger, Traefik, the Prometheus Operator and its Prometheus) Ready in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   });
 
   test('the images build and are pushed to the cluster\'s registry; helm install turns every pod Ready; helm test passes', async (t) => {
@@ -406,6 +433,64 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
     note(t, `helm upgrade: ${total} requests during the rollout, all 200`);
   });
 
+  test('the chart\'s ServiceMonitors configure the scraping (every target of the release up) and its PrometheusRules load', async (t) => {
+    const prom = await prometheusUrl();
+    const pods = (await kubectlOk(['-n', NS, 'get', 'pods', '--field-selector=status.phase=Running', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.labels.app\\.kubernetes\\.io/name}{"\\n"}{end}'])).split('\n');
+    type Target = { labels: Record<string, string>; health: string; lastError: string };
+    const targets = await poll(`a target up for each of the ${pods.length} pods`, async () => {
+      const active = ((await request(`${prom}/api/v1/targets?state=active`)).json as { data: { activeTargets: Target[] } }).data.activeTargets.filter((x) => x.labels.namespace === NS);
+      return active.length === pods.length && active.every((x) => x.health === 'up') ? active : undefined;
+    }, 120_000);
+    for (const p of pods) {
+      const [pod, name] = p.split('=');
+      const target = targets.find((x) => x.labels.pod === pod);
+      assert.equal(target?.labels.job, name, `${pod}: scraped as job ${name}, as in the local stack`);
+    }
+    // One rule group per group of observability/prometheus/rules, each rule healthy.
+    const wanted = readdirSync(path.join(REPO_ROOT, 'observability/prometheus/rules'))
+      .filter((f) => f.endsWith('.yml'))
+      .flatMap((f) => (parseYaml(readFileSync(path.join(REPO_ROOT, 'observability/prometheus/rules', f), 'utf8')) as { groups: { name: string; rules: unknown[] }[] }).groups);
+    type Group = { name: string; rules: { name: string; health: string; lastError?: string }[] };
+    const groups = await poll('every rule group loaded', async () => {
+      const loaded = ((await request(`${prom}/api/v1/rules`)).json as { data: { groups: Group[] } }).data.groups;
+      return wanted.every((w) => loaded.some((g) => g.name === w.name && g.rules.length === w.rules.length)) ? loaded : undefined;
+    }, 120_000);
+    const unhealthy = groups.flatMap((g) => g.rules.filter((r) => r.health === 'err').map((r) => `${g.name}/${r.name}: ${r.lastError}`));
+    assert.deepEqual(unhealthy, [], 'no rule fails to evaluate');
+    note(t, `Prometheus (operator ${pinned('PROMETHEUS_OPERATOR_VERSION')}): ${targets.length} targets up, ${wanted.length} rule groups loaded`);
+  });
+
+  test('/crash three times restarts the container and fires ServiceRestarting in the operator\'s Prometheus', async (t) => {
+    const [pod] = (await kubectlOk(['-n', NS, 'get', 'pods', '-l', 'app.kubernetes.io/name=service-a', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+    const startedAt = Date.now();
+    const starts = new Set<string>();
+    const scrapedStart = async () => (await promQuery(`process_start_time_seconds{namespace="${NS}",pod="${pod}"}`))[0]?.value[1];
+    starts.add(await poll('service-a\'s process_start_time_seconds scraped', scrapedStart, 60_000));
+    for (let i = 1; i <= 3; i++) {
+      const ip = await kubectlOk(['-n', NS, 'get', 'pod', pod, '-o', 'jsonpath={.status.podIP}']);
+      const res = await request(`http://${ip}:8080/crash`);
+      assert.equal(res.status, 202, res.text);
+      // Restarted by the kubelet (after its crash-loop back-off), Ready again, and scraped anew.
+      await poll(`restart ${i} of ${pod}`, async () => {
+        const status = await kubectlOk(['-n', NS, 'get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}']);
+        return status === `${i} true` ? true : undefined;
+      }, 180_000, 1_000);
+      await poll(`a new process_start_time_seconds after restart ${i}`, async () => {
+        const v = await scrapedStart();
+        return v && !starts.has(v) ? starts.add(v) : undefined;
+      }, 60_000, 1_000);
+    }
+    const prom = await prometheusUrl();
+    type Alert = { labels: Record<string, string>; state: string; annotations: Record<string, string> };
+    const alert = await poll('ServiceRestarting firing for the crashed pod', async () => {
+      const alerts = ((await request(`${prom}/api/v1/alerts`)).json as { data: { alerts: Alert[] } }).data.alerts;
+      return alerts.find((a) => a.labels.alertname === 'ServiceRestarting' && a.labels.pod === pod && a.state === 'firing');
+    }, 120_000, 1_000);
+    assert.equal(alert.labels.job, 'service-a');
+    assert.match(alert.annotations.runbook_url, /ServiceRestarting\.md$/);
+    note(t, `/crash ×3: ServiceRestarting firing ${((Date.now() - startedAt) / 1000).toFixed(0)} s after the first crash`);
+  });
+
   test('helm uninstall leaves nothing of the release', async () => {
     const r = await helm(['uninstall', 'meridian', '-n', NS, '--wait', '--timeout', '120s']);
     assert.equal(r.code, 0, r.output);
@@ -467,11 +552,15 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
       };
       dev.child.stdout?.on('data', watchFor);
       dev.child.stderr?.on('data', watchFor);
+      // Asked on new connections: pods come and go under a pooled one.
+      let last = '';
       const dataName = async () => {
         try {
-          const r = await request(`${await serviceUrl('service-b', 8081, SKAFFOLD_NS)}/data`);
-          return r.status === 200 ? (r.json as { items: { name: string }[] }).items[0].name : '';
-        } catch {
+          const r = await freshRequest(`${await serviceUrl('service-b', 8081, SKAFFOLD_NS)}/data`);
+          last = `${r.status} ${r.body.slice(0, 200)}`;
+          return r.status === 200 ? (JSON.parse(r.body) as { items: { name: string }[] }).items[0].name : '';
+        } catch (err) {
+          last = String(err);
           return '';
         }
       };
@@ -479,7 +568,7 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
         const until = Date.now() + ms;
         while ((await dataName()) !== want) {
           assert.ok(dev!.child.exitCode === null, `skaffold dev exited:\n${dev!.output()}`);
-          assert.ok(Date.now() < until, `${what} within ${ms / 1000} s:\n${dev!.output()}`);
+          assert.ok(Date.now() < until, `${what} within ${ms / 1000} s (service-b last answered: ${last}):\n${dev!.output()}`);
           await sleep(1_000);
         }
       };
