@@ -30,6 +30,7 @@ import {
   poll,
   ServiceProcess,
   npmBuildSecrets,
+  pinnedVersions,
   REPO_ROOT,
   request,
   runCommand,
@@ -66,11 +67,11 @@ const SKAFFOLD_NS = 'meridian';
 const TLS_SECRET = 'meridian-ingress-tls';
 const EDGE_TRACE_SERVICES = ['preprocessing-edge', 'inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2'];
 
-/** The upstream image names of scripts/tools/versions.env. */
+/** A pin of scripts/tools/versions.env (upstream image names, versions). */
 function pinned(key: string): string {
-  const m = new RegExp(`^${key}=(.+)$`, 'm').exec(readFileSync(path.join(REPO_ROOT, 'scripts/tools/versions.env'), 'utf8'));
-  assert.ok(m, `${key} in versions.env`);
-  return m[1].trim();
+  const value = pinnedVersions()[key];
+  assert.ok(value, `${key} in versions.env`);
+  return value;
 }
 
 interface JaegerTrace {

@@ -346,12 +346,6 @@ test('every URL and endpoint names a compose service and a port it listens on', 
 });
 
 test('the pipeline runs the repo configs, mounted read-only, with images pinned to the repo versions', () => {
-  const versions = Object.fromEntries(
-    readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8')
-      .split('\n')
-      .filter((l) => /^[A-Z_]+=/.test(l))
-      .map((l) => l.split('=') as [string, string]),
-  );
   const s = cloud.services;
   assert.equal(s.collector.image, `otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION.replace(/^v/, '')}`);
   assert.equal(s.jaeger.image, `jaegertracing/jaeger:${versions.JAEGER_VERSION.replace(/^v/, '')}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,6 +15,16 @@ import { REPO_ROOT } from './service-process';
  */
 
 const HOST = '127.0.0.1';
+
+/** The KEY=VALUE pins of scripts/tools/versions.env (tool versions, upstream image names). */
+export function pinnedVersions(): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(path.join(REPO_ROOT, 'scripts/tools/versions.env'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
+  );
+}
 
 /** Same lookup as scripts/tools/install.sh: ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/bin. */
 export function toolsBinDir(): string {
