@@ -6,6 +6,7 @@
 //   observability/grafana/dashboards/*.json     -> deploy/helm/meridian/files/dashboards/   (dashboard ConfigMaps)
 //   observability/flags/flags.json              -> deploy/helm/meridian/files/flags/flags.json (fault flags ConfigMap)
 //   observability/collector/config.yaml         -> deploy/helm/platform/otel-collector-gateway.yaml (alternateConfig)
+//   observability/collector/kubernetes.yaml     -> deploy/helm/platform/otel-collector-gateway-k8s-attributes.yaml (alternateConfig)
 //   observability/alertmanager/alertmanager.yml -> deploy/helm/platform/kube-prometheus-stack.yaml (alertmanager.config)
 // The embedded copies sit between `# >>> synced from <source>` and `# <<< <source>` lines.
 //
@@ -32,6 +33,7 @@ export const FILES = [{ from: 'observability/flags/flags.json', to: 'deploy/helm
 /** Embedded copies: the source file, indented under `key`, between the marker lines. */
 export const EMBEDS = [
   { source: 'observability/collector/config.yaml', target: 'deploy/helm/platform/otel-collector-gateway.yaml', key: 'alternateConfig' },
+  { source: 'observability/collector/kubernetes.yaml', target: 'deploy/helm/platform/otel-collector-gateway-k8s-attributes.yaml', key: 'alternateConfig' },
   { source: 'observability/alertmanager/alertmanager.yml', target: 'deploy/helm/platform/kube-prometheus-stack.yaml', key: 'config' },
 ];
 

@@ -153,7 +153,10 @@ resource "helm_release" "otel_collector_gateway" {
   version    = local.chart_versions.opentelemetry_collector
   timeout    = 600
 
-  values = [file("${path.module}/../helm/platform/otel-collector-gateway.yaml")]
+  values = [
+    file("${path.module}/../helm/platform/otel-collector-gateway.yaml"),
+    file("${path.module}/../helm/platform/otel-collector-gateway-k8s-attributes.yaml"),
+  ]
 
   set = [
     { name = "serviceAccount.create", value = "true" },

@@ -78,7 +78,7 @@ wants() { local t; for t in "${requested[@]}"; do [[ "$t" == "$1" ]] && return 0
 [[ -f "$VERSIONS_FILE" ]] || die "missing $VERSIONS_FILE"
 # shellcheck source-path=SCRIPTDIR source=versions.env
 source "$VERSIONS_FILE"
-for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION HELM_VERSION; do
+for v in GO_MIN_VERSION OCB_VERSION OTELCOL_VERSION OTELCOL_STABLE_VERSION OTELCOL_K8SATTRIBUTES_VERSION JAEGER_VERSION JAEGER_MODULE_VERSION K6_VERSION HELM_VERSION; do
   [[ -n "${!v:-}" ]] || die "$v is not set in $VERSIONS_FILE"
 done
 for v in NODE_MAJOR NODE_VERSION KUBERNETES_VERSION COREDNS_VERSION REGISTRY_VERSION ACTIONLINT_VERSION HCLFMT_VERSION CHECKOV_VERSION COMPOSE_VERSION PROMETHEUS_IMAGE_VERSION PROMETHEUS_MODULE_VERSION ALERTMANAGER_IMAGE_VERSION; do
@@ -197,11 +197,12 @@ go_build_in_module() {
 
 # ---------------------------------------------------------------- collector (ocb)
 check_manifest_versions() {
-  # Every component in the manifest must be on the pinned release train.
+  # Every component in the manifest must be on the pinned release train (k8sattributes: its own pin).
   local bad
   bad="$(grep -E '^[[:space:]]*(-[[:space:]]*)?gomod:' "$MANIFEST" \
-    | awk -v a="$OTELCOL_VERSION" -v b="$OTELCOL_STABLE_VERSION" '$NF != a && $NF != b { print "    " $0 }')" || true
-  [[ -z "$bad" ]] || die "$MANIFEST has components not at $OTELCOL_VERSION / $OTELCOL_STABLE_VERSION (versions.env):
+    | awk -v a="$OTELCOL_VERSION" -v b="$OTELCOL_STABLE_VERSION" -v k="$OTELCOL_K8SATTRIBUTES_VERSION" \
+      '$(NF-1) ~ /\/k8sattributesprocessor$/ { if ($NF != k) print "    " $0; next } $NF != a && $NF != b { print "    " $0 }')" || true
+  [[ -z "$bad" ]] || die "$MANIFEST has components not at $OTELCOL_VERSION / $OTELCOL_STABLE_VERSION (k8sattributesprocessor: $OTELCOL_K8SATTRIBUTES_VERSION) (versions.env):
 $bad"
 }
 

@@ -79,6 +79,9 @@ interface JaegerTrace {
   spans: { spanID: string; processID: string; tags: { key: string; value: unknown }[] }[];
   processes: Record<string, { serviceName: string; tags: { key: string; value: unknown }[] }>;
 }
+interface PodJson {
+  metadata: { name: string; creationTimestamp: string; labels: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
+}
 const IMAGES = [
   // One per repository the chart runs (the edge image is not deployed in the cluster).
   { image: 'meridian/service-a', args: ['--build-arg', 'SERVICE=service-a', '--build-arg', 'PORT=8080', '-f', 'services/Dockerfile'] },
@@ -239,7 +242,7 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
       rmSync(dir, { recursive: true, force: true });
     }
     // The one collector config and Jaeger config of the repo, the edge token, the TLS certificate.
-    await kubectlOk(['-n', 'observability', 'create', 'configmap', 'otel-collector-config', `--from-file=config.yaml=${path.join(REPO_ROOT, 'observability/collector/config.yaml')}`]);
+    await kubectlOk(['-n', 'observability', 'create', 'configmap', 'otel-collector-config', `--from-file=config.yaml=${path.join(REPO_ROOT, 'observability/collector/config.yaml')}`, `--from-file=kubernetes.yaml=${path.join(REPO_ROOT, 'observability/collector/kubernetes.yaml')}`]);
     await kubectlOk(['-n', 'observability', 'create', 'configmap', 'jaeger-config', `--from-file=config.yaml=${path.join(REPO_ROOT, 'observability/jaeger/config.yaml')}`]);
     await kubectlOk(['-n', 'observability', 'create', 'secret', 'generic', 'meridian-edge-otlp-token', `--from-literal=token=${edgeToken}`]);
     await kubectlOk(['create', 'namespace', NS]);
@@ -340,12 +343,23 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
       assert.deepEqual([...services(trace)].sort(), [...EDGE_TRACE_SERVICES].sort());
       const ensemble = trace.spans.find((x) => trace.processes[x.processID].serviceName === 'inference-ensemble');
       assert.equal(ensemble?.tags.find((x) => x.key === 'meridian.site')?.value, 'edge-cluster-test', 'the site id travelled as baggage');
-      // Each cloud span says which pod made it (the downward API, on the service's own resource).
-      const pods = (await kubectlOk(['-n', NS, 'get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+      // Each cloud span says which pod made it: k8s.pod.name from the downward API (the service's
+      // own resource), and what only the collector's k8s_attributes processor can add, read from
+      // the API server: the pod's creation time, its ReplicaSet and its component label.
+      const pods = new Map(
+        ((JSON.parse(await kubectlOk(['-n', NS, 'get', 'pods', '-o', 'json'])) as { items: PodJson[] }).items).map((p) => [p.metadata.name, p]),
+      );
+      const tag = (p: JaegerTrace['processes'][string], key: string) => p.tags.find((x) => x.key === key)?.value;
       for (const p of Object.values(trace.processes).filter((x) => x.serviceName !== 'preprocessing-edge')) {
-        const pod = p.tags.find((x) => x.key === 'k8s.pod.name')?.value;
-        assert.ok(pods.includes(String(pod)), `${p.serviceName}: k8s.pod.name ${pod} is one of the release's pods (${pods.join(' ')})`);
+        const pod = pods.get(String(tag(p, 'k8s.pod.name')));
+        assert.ok(pod, `${p.serviceName}: k8s.pod.name ${tag(p, 'k8s.pod.name')} is one of the release's pods (${[...pods.keys()].join(' ')})`);
+        assert.equal(tag(p, 'k8s.pod.start_time'), pod.metadata.creationTimestamp, `${p.serviceName}: k8s_attributes added the pod's start time`);
+        assert.equal(tag(p, 'k8s.replicaset.name'), pod.metadata.ownerReferences?.[0]?.name, `${p.serviceName}: k8s_attributes added the pod's ReplicaSet`);
+        assert.equal(tag(p, 'k8s.pod.label.app.kubernetes.io/component'), pod.metadata.labels['app.kubernetes.io/component'], `${p.serviceName}: k8s_attributes added the component label`);
       }
+      // The edge is no pod: its OTLP comes through the host-network Traefik, whose IP matches none.
+      const edgeProcess = Object.values(trace.processes).find((x) => x.serviceName === 'preprocessing-edge');
+      assert.equal(edgeProcess && tag(edgeProcess, 'k8s.pod.start_time'), undefined, 'the edge\'s spans carry no pod metadata');
       const log = await traefikLog();
       assert.ok(log.some((l) => /"POST \/ensemble HTTP\/[\d.]+" 200/.test(l)), 'Traefik passed the call to the ensemble');
       assert.ok(log.some((l) => /"POST \/v1\/traces HTTP\/[\d.]+" 200/.test(l)), 'Traefik passed the edge\'s OTLP');

@@ -579,12 +579,37 @@ test('node scripts/sync-chart-files.mjs --check finds every copy in sync', () =>
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 });
 
-test('gateway collector values carry the repo collector config unchanged, and otelcol validate accepts it', () => {
+/** How helm merges values files and the collector merges config files: maps merge, the rest is replaced. */
+function mergeValues(base: unknown, over: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeValues(base[k], v) : v;
+  return out;
+}
+
+test('kubernetes.yaml adds k8s_attributes to every pipeline of config.yaml, after memory_limiter and before batch, and changes nothing else there', () => {
+  const base = parse(readFileSync(join(repoRoot, 'observability', 'collector', 'config.yaml'), 'utf8'));
+  const k8s = parse(readFileSync(join(repoRoot, 'observability', 'collector', 'kubernetes.yaml'), 'utf8'));
+  assert.deepEqual(Object.keys(k8s.service.pipelines).sort(), Object.keys(base.service.pipelines).sort(), 'the same pipelines');
+  for (const [name, pipeline] of Object.entries(base.service.pipelines as Record<string, { processors: string[] }>)) {
+    const want = [...pipeline.processors];
+    want.splice(want.indexOf('memory_limiter') + 1, 0, 'k8s_attributes');
+    assert.deepEqual(k8s.service.pipelines[name], { processors: want }, `${name}: config.yaml's processors with k8s_attributes after memory_limiter, nothing else`);
+  }
+});
+
+test('gateway collector values carry the repo collector config and its in-cluster additions unchanged, and otelcol validate accepts the merge', () => {
   const source = parse(readFileSync(join(repoRoot, 'observability', 'collector', 'config.yaml'), 'utf8'));
-  const gw = platformValues('otel-collector-gateway.yaml');
-  assert.equal(gw.mode, 'deployment');
-  assert.deepEqual(gw.alternateConfig, source, 'otel-collector-gateway.yaml alternateConfig differs from observability/collector/config.yaml: run node scripts/sync-chart-files.mjs');
-  assert.equal(gw.config, undefined, 'config would be merged with the chart defaults; use alternateConfig only');
+  const k8s = parse(readFileSync(join(repoRoot, 'observability', 'collector', 'kubernetes.yaml'), 'utf8'));
+  const first = platformValues('otel-collector-gateway.yaml');
+  const second = platformValues('otel-collector-gateway-k8s-attributes.yaml');
+  assert.equal(first.mode, 'deployment');
+  assert.deepEqual(first.alternateConfig, source, 'otel-collector-gateway.yaml alternateConfig differs from observability/collector/config.yaml: run node scripts/sync-chart-files.mjs');
+  assert.deepEqual(second.alternateConfig, k8s, 'otel-collector-gateway-k8s-attributes.yaml alternateConfig differs from observability/collector/kubernetes.yaml: run node scripts/sync-chart-files.mjs');
+  assert.equal(first.config, undefined, 'config would be merged with the chart defaults; use alternateConfig only');
+  assert.ok(second.clusterRole.create, 'the gateway gets the ClusterRole k8s_attributes needs');
+  const gw = mergeValues(first, second) as typeof first;
 
   // Validate with the environment the gateway pod gets (plain values; the Secret's token faked).
   const podEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -593,7 +618,7 @@ test('gateway collector values carry the repo collector config unchanged, and ot
   const dir = mkdtempSync(join(tmpdir(), 'meridian-gw-'));
   try {
     const path = join(dir, 'config.yaml');
-    // The embedded copy itself (JSON is YAML), as the chart hands it to the collector.
+    // The merged embedded copies (JSON is YAML), as the chart hands them to the collector.
     writeFileSync(path, JSON.stringify(gw.alternateConfig));
     const r = exec(tool('otelcol'), ['validate', `--config=${path}`], podEnv);
     assert.equal(r.status, 0, `otelcol validate failed:\n${r.stdout}${r.stderr}`);
@@ -658,8 +683,11 @@ test('platform install.sh --dry-run: every values file, a pinned chart version, 
   assert.equal(r.status, 0, r.stderr);
   const installs = r.stdout.split('\n').filter((l) => l.startsWith('+ helm upgrade --install '));
   const valuesFiles = listFiles(platformDir, '.yaml');
-  assert.equal(installs.length, valuesFiles.length, `expected one release per values file:\n${r.stdout}`);
+  // One release per values file, except a second values file that adds to a release.
+  const firstValues = installs.map((l) => / --values \S*\/([\w.-]+\.yaml) /.exec(l)?.[1]);
+  assert.equal(installs.length, new Set(firstValues).size, `expected one release per first values file:\n${r.stdout}`);
   for (const f of valuesFiles) {
+    assert.equal(installs.filter((l) => l.includes(`/${f} `)).length, 1, `${f} is in exactly one helm install`);
     const line = installs.find((l) => l.includes(`/${f}`));
     assert.ok(line, `${f} is not installed by install.sh`);
     assert.match(line, / --version \d+\.\d+\.\d+ /, `${f}: chart version not pinned`);

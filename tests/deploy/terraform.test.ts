@@ -284,11 +284,12 @@ test('the Helm releases match deploy/helm/platform: values files, release names,
   // install.sh is the other way to install the same platform; both must agree.
   const installSh = readFileSync(join(platformDir, 'install.sh'), 'utf8').replace(/\\\n\s*/g, ' ');
   const shVersions = Object.fromEntries([...installSh.matchAll(/^(\w+_CHART_VERSION)=(\S+)$/gm)].map((m) => [m[1], m[2]]));
-  const shReleases = [...installSh.matchAll(/^release (\S+) \S+\/(\S+) "\$(\w+)"\s+(\S+\.yaml)/gm)].map((m) => ({
+  // A release's values files: the one after the version, then any `--values "$HERE/<file>"`.
+  const shReleases = [...installSh.matchAll(/^release (\S+) \S+\/(\S+) "\$(\w+)"\s+(\S+\.yaml)(.*)$/gm)].map((m) => ({
     name: m[1],
     chart: m[2],
     version: shVersions[m[3]],
-    values: m[4],
+    values: [m[4], ...[...m[5].matchAll(/--values "\$HERE\/([\w.-]+\.yaml)"/g)].map((v) => v[1])],
   }));
   assert.ok(shReleases.length >= 5, `could not read the releases of deploy/helm/platform/install.sh (found ${shReleases.length})`);
 
@@ -308,9 +309,9 @@ test('the Helm releases match deploy/helm/platform: values files, release names,
     assert.ok(tf, `install.sh installs release ${sh.name}, platform.tf has no helm_release named so`);
     assert.equal(tf.chart, sh.chart, `release ${sh.name}: chart`);
     assert.equal(tf.version, sh.version, `release ${sh.name}: chart version differs from install.sh's`);
-    assert.deepEqual(tf.values, [sh.values], `release ${sh.name} must read file("\${path.module}/../helm/platform/${sh.values}")`);
+    assert.deepEqual(tf.values, sh.values, `release ${sh.name} must read ${sh.values.map((v) => `file("\${path.module}/../helm/platform/${v}")`).join(', ')}`);
   }
-  const missing = shReleases.map((r) => r.values).filter((f) => !existsSync(join(platformDir, f)));
+  const missing = shReleases.flatMap((r) => r.values).filter((f) => !existsSync(join(platformDir, f)));
   assert.deepEqual(missing, [], `values files read by platform.tf are missing from deploy/helm/platform: ${missing.join(', ')}`);
   const unused = readdirSync(platformDir)
     .filter((f) => f.endsWith('.yaml'))

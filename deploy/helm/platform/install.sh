@@ -6,6 +6,7 @@
 #   kube-prometheus-stack   prometheus-community/kube-prometheus-stack  kube-prometheus-stack.yaml
 #   jaeger                  jaegertracing/jaeger                        jaeger.yaml
 #   otel-collector-gateway  open-telemetry/opentelemetry-collector      otel-collector-gateway.yaml
+#                                                                       + otel-collector-gateway-k8s-attributes.yaml
 #   otel-collector-agent    open-telemetry/opentelemetry-collector      otel-collector-agent.yaml
 #   fluent-bit              fluent/fluent-bit                           fluent-bit.yaml
 #
@@ -49,7 +50,7 @@ DRY_RUN=0
 for arg in "$@"; do
   case "$arg" in
     --dry-run) DRY_RUN=1 ;;
-    -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -119,7 +120,7 @@ release kube-prometheus-stack prometheus-community/kube-prometheus-stack "$KUBE_
   kube-prometheus-stack.yaml ${prometheus_args[@]+"${prometheus_args[@]}"}
 release jaeger jaegertracing/jaeger "$JAEGER_CHART_VERSION" jaeger.yaml
 release otel-collector-gateway open-telemetry/opentelemetry-collector "$OTEL_COLLECTOR_CHART_VERSION" \
-  otel-collector-gateway.yaml ${collector_args[@]+"${collector_args[@]}"}
+  otel-collector-gateway.yaml --values "$HERE/otel-collector-gateway-k8s-attributes.yaml" ${collector_args[@]+"${collector_args[@]}"}
 release otel-collector-agent open-telemetry/opentelemetry-collector "$OTEL_COLLECTOR_CHART_VERSION" \
   otel-collector-agent.yaml ${collector_args[@]+"${collector_args[@]}"}
 release fluent-bit fluent/fluent-bit "$FLUENT_BIT_CHART_VERSION" fluent-bit.yaml
