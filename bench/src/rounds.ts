@@ -11,16 +11,21 @@ export function roundOrder<S>(sides: readonly S[], r: number): S[] {
   return [...sides.slice(k), ...sides.slice(0, k)];
 }
 
-/** Runs fn for every side in every round; results per side, index = round. */
+/**
+ * Runs fn for every side in every round; results per side, index = round. A side given fewer
+ * rounds in roundsOf runs in the first ones only, still alternating with the others.
+ */
 export async function alternate<S extends string, R>(
   ctx: Ctx,
   sides: readonly S[],
   rounds: number,
   fn: (side: S, round: number) => Promise<R>,
+  roundsOf: Partial<Record<S, number>> = {},
 ): Promise<Record<S, R[]>> {
   const out = Object.fromEntries(sides.map((s) => [s, [] as R[]])) as Record<S, R[]>;
   for (let r = 0; r < rounds; r++) {
     for (const side of roundOrder(sides, r)) {
+      if (r >= (roundsOf[side] ?? rounds)) continue;
       ctx.log(`round ${r + 1}/${rounds} ${side}`);
       out[side][r] = await fn(side, r);
     }

@@ -34,15 +34,18 @@ const FOLDER: Record<ServiceName, string> = {
   'inference-mobilenetv2': 'inference',
 };
 
-export interface RunningService {
-  name: ServiceName;
-  sdk: SdkMode;
+export interface Running {
   url: string;
   proc: Tracked;
   pid: number;
   /** Process start (spawn) to the first 200 from /ready, in ms. */
   readyMs: number;
   stop(): Promise<void>;
+}
+
+export interface RunningService extends Running {
+  name: ServiceName;
+  sdk: SdkMode;
 }
 
 export function sdkEnv(sdk: SdkMode, pipeline?: Pipeline): Record<string, string> {
@@ -72,34 +75,58 @@ export function checkBuilt(): void {
   }
 }
 
-export async function startService(name: ServiceName, opts: StartServiceOptions): Promise<RunningService> {
+/** Spawns `node args` on a free loopback port (PORT) in a clean environment and waits for /ready. */
+async function launch(label: string, args: string[], cwd: string, env: Record<string, string>): Promise<Running> {
   const port = await freePort();
-  const folder = FOLDER[name];
+  const t0 = performance.now();
+  const proc = start(label, process.execPath, args, {
+    cwd,
+    // A clean environment: nothing of the caller's OTEL_*, FLAGS_FILE or ports leaks into a side.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    clean: true,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const readyMs = await waitReady(proc, `${url}/ready`, t0, 60_000, 10);
+    return { url, proc, pid: proc.pid, readyMs, stop: () => stop(proc) };
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+}
+
+export async function startService(name: ServiceName, opts: StartServiceOptions): Promise<RunningService> {
   const main = 'dist/src/main.js';
   const args = opts.sdk === 'off' ? [main] : ['--require', '@meridian/service-kit/register', main];
   const role: Record<string, string> = name.startsWith('inference-') ? { ROLE: name.slice('inference-'.length) } : {};
   const env: Record<string, string> = {
-    // A clean environment: nothing of the caller's OTEL_*, FLAGS_FILE or ports leaks into a side.
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    HOST: '127.0.0.1',
-    PORT: String(port),
     OTEL_SERVICE_NAME: name,
     LOG_LEVEL: 'info',
     ...role,
     ...sdkEnv(opts.sdk, opts.pipeline),
     ...opts.env,
   };
-  const t0 = performance.now();
-  const proc = start(`${name} (SDK ${opts.sdk})`, process.execPath, args, { cwd: path.join(ROOT, 'services', folder), env, clean: true });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    const readyMs = await waitReady(proc, `${url}/ready`, t0, 60_000, 10);
-    return { name, sdk: opts.sdk, url, proc, pid: proc.pid, readyMs, stop: () => stop(proc) };
-  } catch (err) {
-    await stop(proc);
-    throw err;
-  }
+  const running = await launch(`${name} (SDK ${opts.sdk})`, args, path.join(ROOT, 'services', FOLDER[name]), env);
+  return { name, sdk: opts.sdk, ...running };
+}
+
+const PEER = path.join(__dirname, '../peer');
+
+/**
+ * The hand-written peer (bench/peer): Express, prom-client and pino-http, with the OpenTelemetry
+ * SDK as its docs set it up (`--require tracing.js`, on) or not loaded at all (off). With the SDK
+ * on it exports traces only, as service-a does: its metrics are pulled from /metrics and its logs
+ * go to stdout, so NodeSDK's default OTLP metrics and logs exporters are switched off.
+ */
+export function startPeer(sdk: 'off' | 'on', pipeline?: Pipeline): Promise<Running> {
+  const server = path.join(PEER, 'server.js');
+  const args = sdk === 'off' ? [server] : ['--require', path.join(PEER, 'tracing.js'), server];
+  const env = {
+    OTEL_SERVICE_NAME: 'hand-written-peer',
+    ...sdkEnv(sdk, pipeline),
+    ...(sdk === 'on' ? { OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' } : {}),
+  };
+  return launch(`hand-written peer (SDK ${sdk})`, args, path.join(ROOT, 'bench'), env);
 }
 
 export interface Chain {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { roundOrder } from '../src/rounds';
+import { Ctx, QUICK } from '../src/context';
+import { alternate, roundOrder } from '../src/rounds';
 import { rejectedSpans } from '../src/spangen';
 import { replaceMarked } from '../src/report';
 import { latencySummary, median, medianPairedRatio, meets, pairedDiffs, pairedRatios, percentile } from '../src/stats';
@@ -80,6 +81,18 @@ describe('side order', () => {
     assert.deepEqual(roundOrder(['a', 'b'], 0), ['a', 'b']);
     assert.deepEqual(roundOrder(['a', 'b'], 1), ['b', 'a']);
     assert.deepEqual(roundOrder(['a', 'b', 'c'], 2), ['c', 'a', 'b']);
+  });
+  it('runs a side with fewer rounds in the first ones only, in the rotated order', async () => {
+    const calls: string[] = [];
+    const ctx = new Ctx('test', QUICK, performance.now());
+    ctx.log = () => {};
+    const record = async (side: string, r: number) => {
+      calls.push(`${r}${side}`);
+      return r;
+    };
+    const out = await alternate(ctx, ['a', 'b', 'c'] as const, 3, record, { c: 2 });
+    assert.deepEqual(calls, ['0a', '0b', '0c', '1b', '1c', '1a', '2a', '2b']);
+    assert.deepEqual(out, { a: [0, 1, 2], b: [0, 1, 2], c: [0, 1] });
   });
 });
 
