@@ -363,7 +363,9 @@ describe('the chart on a real Kubernetes', { skip: SKIP_CONTAINERS ? SKIP_REASON
       const log = await traefikLog();
       assert.ok(log.some((l) => /"POST \/ensemble HTTP\/[\d.]+" 200/.test(l)), 'Traefik passed the call to the ensemble');
       assert.ok(log.some((l) => /"POST \/v1\/traces HTTP\/[\d.]+" 200/.test(l)), 'Traefik passed the edge\'s OTLP');
+      const a = Object.values(trace.processes).find((x) => x.serviceName === 'inference-ensemble')!;
       note(t, `edge trace through the Traefik Ingress: ${trace.spans.length} spans of ${services(trace).size} services in the in-cluster Jaeger`);
+      note(t, `k8s_attributes on inference-ensemble: k8s.pod.start_time=${tag(a, 'k8s.pod.start_time')} k8s.replicaset.name=${tag(a, 'k8s.replicaset.name')} component=${tag(a, 'k8s.pod.label.app.kubernetes.io/component')}`);
     } finally {
       await good.stop();
     }
