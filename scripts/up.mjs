@@ -113,7 +113,7 @@ try {
 
 const seconds = (Date.now() - started) / 1000;
 const url = (/** @type {string} */ name) => specs.find((s) => s.name === name)?.url ?? '';
-const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}`);
+const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}${s.hint ? `  ${s.hint}` : ''}`);
 const summary = {
   readySeconds: seconds,
   runDir,

@@ -132,8 +132,8 @@ jaeger_image() {
   pipeline_image jaeger "$JAEGER_IMAGE" "jaeger $JAEGER_VERSION" "$TOOLS_DIR/jaeger-$JAEGER_VERSION/jaeger"
 }
 prometheus_image() {
-  local d="$TOOLS_DIR/prometheus-src-$PROMETHEUS_IMAGE_VERSION"
-  pipeline_image prometheus "$PROMETHEUS_IMAGE" "prometheus $PROMETHEUS_IMAGE_VERSION without its web UI" "$d/prometheus" "$d/promtool"
+  local d="$TOOLS_DIR/prometheus-$PROMETHEUS_IMAGE_VERSION"
+  pipeline_image prometheus "$PROMETHEUS_IMAGE" "prometheus $PROMETHEUS_IMAGE_VERSION with its web UI" "$d/prometheus" "$d/promtool"
 }
 alertmanager_image() {
   local d="$TOOLS_DIR/alertmanager-src-$ALERTMANAGER_IMAGE_VERSION"

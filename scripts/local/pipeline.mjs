@@ -87,6 +87,8 @@ export function pipeline(runDir) {
     env: {},
     readyUrl: `http://${H}:${PORTS.prometheus}/-/ready`,
     url: `http://${H}:${PORTS.prometheus}`,
+    // Shown beside the URL at start-up, not part of it (scripts read the URLs from --summary).
+    hint: "(its UI: /targets, /rules, /alerts)",
   };
   // The repo's Alertmanager config as it is, but for the local webhook's port, which may be moved.
   const amConfig = path.join(runDir, 'alertmanager.yml');

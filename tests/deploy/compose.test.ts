@@ -44,10 +44,10 @@ const versions: Record<string, string> = Object.fromEntries(
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
 
-/** promtool of the Prometheus version docker-compose.yml runs (scripts/tools/install.sh prometheus-src). */
+/** promtool of the Prometheus version docker-compose.yml runs (scripts/tools/install.sh prometheus). */
 function composePromtool(): string {
-  const path = join(dirname(binDir), `prometheus-src-${versions.PROMETHEUS_IMAGE_VERSION}`, 'promtool');
-  if (!existsSync(path)) assert.fail(`${path} not found: run scripts/tools/install.sh prometheus-src`);
+  const path = join(dirname(binDir), `prometheus-${versions.PROMETHEUS_IMAGE_VERSION}`, 'promtool');
+  if (!existsSync(path)) assert.fail(`${path} not found: run scripts/tools/install.sh prometheus`);
   return path;
 }
 
@@ -501,7 +501,7 @@ test('the real collector, Jaeger and promtool accept the configs with the compos
     );
     const promFile = join(dir, 'prometheus.yml');
     writeFileSync(promFile, promText);
-    // The promtool of the Prometheus compose runs (v3, built for its stand-in image), not Debian's 2.x.
+    // The promtool of the Prometheus compose runs (v3.5, the one the local run uses too).
     const p = run(composePromtool(), ['check', 'config', promFile], {});
     assert.equal(p.status, 0, `promtool check config failed:\n${p.output}`);
     assert.match(p.output, /SUCCESS: \d+ rules found/, `no rules loaded through the compose config:\n${p.output}`);

@@ -199,6 +199,25 @@ describe('local pipeline end to end', () => {
     });
   });
 
+  test('Prometheus serves its own web UI (v3, built from source): the targets, rules and alerts pages and their scripts load', async () => {
+    const info = (await request(`${prometheus}/api/v1/status/buildinfo`)).json as { data: { version: string } };
+    assert.match(info.data.version, /^3\./, 'the local Prometheus is the v3 that compose and the cluster run');
+    for (const page of ['/targets', '/rules', '/alerts']) {
+      const res = await request(`${prometheus}${page}`);
+      assert.equal(res.status, 200, `${page}: ${res.text.slice(0, 200)}`);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(res.text, /<div id="root">/, `${page} is the UI's page, not a placeholder`);
+      // The page is only a shell: the app is its scripts, which must load too.
+      const scripts = [...res.text.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => new URL(m[1], `${prometheus}${page}`).href);
+      assert.ok(scripts.length > 0, `${page} names its scripts`);
+      for (const src of scripts) {
+        const js = await request(src);
+        assert.equal(js.status, 200, `${src}`);
+        assert.ok(js.text.length > 100_000, `${src} is the UI's bundle (${js.text.length} bytes)`);
+      }
+    }
+  });
+
   test('the edge ingress refuses OTLP without the token or with a wrong one (401), and nothing of it reaches Jaeger', async () => {
     const ca = readFileSync(stack.summary.edgeIngressCert);
     const url = `${stack.url('edge-ingress')}/v1/traces`;
