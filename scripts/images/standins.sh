@@ -132,8 +132,9 @@ jaeger_image() {
   pipeline_image jaeger "$JAEGER_IMAGE" "jaeger $JAEGER_VERSION" "$TOOLS_DIR/jaeger-$JAEGER_VERSION/jaeger"
 }
 prometheus_image() {
-  local d="$TOOLS_DIR/prometheus-$PROMETHEUS_IMAGE_VERSION"
-  pipeline_image prometheus "$PROMETHEUS_IMAGE" "prometheus $PROMETHEUS_IMAGE_VERSION with its web UI" "$d/prometheus" "$d/promtool"
+  local d; d="$(dirname "$(readlink -f "$TOOLS_DIR/bin/prometheus" 2>/dev/null || echo /nonexistent/x)")"
+  [[ -x "$d/prometheus" && -x "$d/promtool" ]] || die "Prometheus is not built: run scripts/tools/install.sh prometheus"
+  pipeline_image prometheus "$PROMETHEUS_IMAGE" "$(basename "$d") with its web UI" "$d/prometheus" "$d/promtool"
 }
 alertmanager_image() {
   local d="$TOOLS_DIR/alertmanager-src-$ALERTMANAGER_IMAGE_VERSION"

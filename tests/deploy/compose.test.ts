@@ -46,8 +46,10 @@ const versions: Record<string, string> = Object.fromEntries(
 
 /** promtool of the Prometheus version docker-compose.yml runs (scripts/tools/install.sh prometheus). */
 function composePromtool(): string {
-  const path = join(dirname(binDir), `prometheus-${versions.PROMETHEUS_IMAGE_VERSION}`, 'promtool');
+  const path = join(binDir, 'promtool');
   if (!existsSync(path)) assert.fail(`${path} not found: run scripts/tools/install.sh prometheus`);
+  const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout;
+  assert.ok(version.includes(`version ${versions.PROMETHEUS_IMAGE_VERSION.replace(/^v/, '')} `), `${path} is not Prometheus ${versions.PROMETHEUS_IMAGE_VERSION}: ${version}`);
   return path;
 }
 
