@@ -137,7 +137,7 @@ prometheus_image() {
   pipeline_image prometheus "$PROMETHEUS_IMAGE" "$(basename "$d") with its web UI" "$d/prometheus" "$d/promtool"
 }
 alertmanager_image() {
-  local d="$TOOLS_DIR/alertmanager-src-$ALERTMANAGER_IMAGE_VERSION"
+  local d="$TOOLS_DIR/alertmanager-$ALERTMANAGER_IMAGE_VERSION"
   pipeline_image alertmanager "$ALERTMANAGER_IMAGE" "alertmanager $ALERTMANAGER_IMAGE_VERSION" "$d/alertmanager" "$d/amtool"
 }
 

