@@ -2,26 +2,19 @@
 // alertmanager) in real Chromium, against the stack `npm start` runs: the alerts page draws, and an
 // alert posted to Alertmanager's API v2 appears on it with its labels. Screenshot in
 // .cache/test-output/screenshots/.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { LocalStack, poll, request } from '@meridian/test-kit';
-import { launchChromium, openPage, screenshot } from './browser';
+import { request, poll } from '@meridian/test-kit';
+import { openPage, screenshot, stackAndBrowser } from './browser';
 
 describe('Alertmanager UI in Chromium', { timeout: 300_000 }, () => {
-  let stack: LocalStack;
+  const suite = stackAndBrowser();
   let browser: Browser;
   let alertmanager: string;
-
-  before(async () => {
-    stack = await LocalStack.start();
-    alertmanager = stack.url('alertmanager');
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    const code = await stack?.stop();
-    assert.equal(code, 0, `npm start exits 0 on Ctrl-C:\n${stack?.tail()}`);
+  before(() => {
+    browser = suite.browser();
+    alertmanager = suite.stack().url('alertmanager');
   });
 
   test('an alert sent to the API v2 is shown on the alerts page, which loads without a console error', async (t) => {

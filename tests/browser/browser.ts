@@ -4,10 +4,12 @@
  * and uncaught exceptions, and screenshots go to .cache/test-output/screenshots/ (README: "See it
  * in a browser").
  */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT, toolPath } from '@meridian/test-kit';
+import { LocalStack, REPO_ROOT, toolPath } from '@meridian/test-kit';
 
 export const SCREENSHOTS = path.join(REPO_ROOT, '.cache/test-output/screenshots');
 
@@ -38,4 +40,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * The stack `npm start` runs and one Chromium for a suite: registers the before and after hooks
+ * (start both; close the browser, stop the stack and expect `npm start` to exit 0).
+ */
+export function stackAndBrowser(): { stack: () => LocalStack; browser: () => Browser } {
+  let stack: LocalStack | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    stack = await LocalStack.start();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    const code = await stack?.stop();
+    assert.equal(code, 0, `npm start exits 0 on Ctrl-C:\n${stack?.tail()}`);
+  });
+  return { stack: () => stack!, browser: () => browser! };
 }

@@ -2,26 +2,19 @@
 // Chromium, against the stack `npm start` runs: the targets page shows every scrape pool up, and the
 // targets, rules, alerts and query pages load without a console error. Screenshots of each page go
 // to .cache/test-output/screenshots/.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { LocalStack, poll, request } from '@meridian/test-kit';
-import { launchChromium, openPage, screenshot } from './browser';
+import { poll, request } from '@meridian/test-kit';
+import { openPage, screenshot, stackAndBrowser } from './browser';
 
 describe('Prometheus UI in Chromium', { timeout: 300_000 }, () => {
-  let stack: LocalStack;
+  const suite = stackAndBrowser();
   let browser: Browser;
   let prometheus: string;
-
-  before(async () => {
-    stack = await LocalStack.start();
-    prometheus = stack.url('prometheus');
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    const code = await stack?.stop();
-    assert.equal(code, 0, `npm start exits 0 on Ctrl-C:\n${stack?.tail()}`);
+  before(() => {
+    browser = suite.browser();
+    prometheus = suite.stack().url('prometheus');
   });
 
   test('the targets page shows every scrape pool of the config, each with all its targets up', async (t) => {
