@@ -5,6 +5,7 @@ import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAll, ensurePinnedNode, LOCAL_RUN_TOOLS, ROOT, step } from './lib/ensure.mjs';
 import { startAlertSink } from './local/alert-sink.mjs';
+import { treeRss } from './local/memory.mjs';
 import { pipeline, prepareRunDir } from './local/pipeline.mjs';
 import { busyPorts, PORTS } from './local/ports.mjs';
 import { serviceSpecs, startWaves } from './local/services.mjs';
@@ -112,10 +113,14 @@ try {
 }
 
 const seconds = (Date.now() - started) / 1000;
+const memory = treeRss(sup.pids());
 const url = (/** @type {string} */ name) => specs.find((s) => s.name === name)?.url ?? '';
 const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}${s.hint ? `  ${s.hint}` : ''}`);
 const summary = {
   readySeconds: seconds,
+  // The resident memory of every process it runs (and their children) at that moment.
+  rssMiB: Math.round(memory.mib),
+  processes: memory.processes,
   runDir,
   ports: PORTS,
   urls: Object.fromEntries(specs.map((s) => [s.name, s.url])),
@@ -130,7 +135,7 @@ const summaryFile = option('--summary');
 if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2));
 const bold = (/** @type {string} */ t) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t);
 process.stdout.write(`
-${bold('Meridian is ready')} in ${seconds.toFixed(1)} s
+${bold('Meridian is ready')} in ${seconds.toFixed(1)} s, using ${Math.round(memory.mib).toLocaleString('en')} MiB of memory (RSS of its ${memory.processes} processes)
 
 ${rows.join('\n')}
 

@@ -26,6 +26,11 @@ export class Supervisor {
     process.stdout.write(`${c}${name.padEnd(this.opts.width)}${r} │ ${text}\n`);
   }
 
+  /** The pids of the processes running now. @returns {number[]} */
+  pids() {
+    return [...this.procs.values()].map((p) => p.child?.pid).filter((pid) => pid !== undefined && pid > 0);
+  }
+
   /** @param {ProcessSpec} spec */
   start(spec) {
     const existing = this.procs.get(spec.name);

@@ -16,6 +16,9 @@ export const LOCAL_STACK_PORT_VARS = [
 
 export interface StackSummary {
   readySeconds: number;
+  /** RSS of every process npm start runs (and their children) when it turned ready, MiB. */
+  rssMiB: number;
+  processes: number;
   runDir: string;
   ports: Record<string, number>;
   urls: Record<string, string>;
