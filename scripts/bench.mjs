@@ -11,7 +11,7 @@ await ensurePinnedNode();
 const args = process.argv.slice(2);
 const runner = path.join(ROOT, 'bench/dist/src/run.js');
 if (!args.includes('--list') && !args.includes('--help')) {
-  ensureAll();
+  await ensureAll();
   step('benchmarks (ratios side by side; absolute figures depend on the machine)');
 }
 // The runner stops every process it started on Ctrl-C; this wrapper only waits for it.

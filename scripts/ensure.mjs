@@ -3,4 +3,4 @@
 import { ensureAll, ensureModels } from './lib/ensure.mjs';
 
 if (process.argv.includes('--models')) ensureModels();
-else ensureAll();
+else await ensureAll();

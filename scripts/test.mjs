@@ -26,7 +26,7 @@ function testFiles(dir) {
   return out;
 }
 
-ensureAll();
+await ensureAll();
 const roots = ['packages', 'services'].flatMap((d) =>
   readdirSync(path.join(ROOT, d)).map((n) => path.join(ROOT, d, n, 'dist/test')),
 );

@@ -45,7 +45,7 @@ if (flag('--help')) {
 // The Node the images run (versions.env), fetched where this machine's is older.
 await ensurePinnedNode();
 const withPipeline = !flag('--no-pipeline');
-if (!flag('--no-ensure')) ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS });
+if (!flag('--no-ensure')) await ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS });
 const started = Date.now();
 
 const SERVICE_PORT_KEYS = ['serviceA', 'serviceB', 'edge', 'ensemble', 'efficientnetb0', 'mobilenetv2'];

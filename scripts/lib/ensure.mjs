@@ -91,16 +91,35 @@ export function ensureModels() {
 /** What the local run (`npm start`) needs; the tests and benches take every tool. */
 export const LOCAL_RUN_TOOLS = ['otelcol', 'jaeger', 'prometheus', 'alertmanager', 'nginx', 'openssl'];
 
-/** The pinned tools of scripts/tools/install.sh (cached outside the checkout): these, or all of them. */
+/**
+ * The pinned tools of scripts/tools/install.sh (cached outside the checkout): these, or all of
+ * them. Resolves when install.sh has exited 0; exits this process with its status otherwise.
+ */
 export function ensureTools(/** @type {string[]} */ names = []) {
   step(`checking ${names.length ? 'pipeline tools' : 'tools'} (scripts/tools/install.sh${names.length ? ` ${names.join(' ')}` : ''}; the first run builds them)`);
-  run('bash', [path.join(ROOT, 'scripts/tools/install.sh'), ...names]);
+  const child = spawn('bash', [path.join(ROOT, 'scripts/tools/install.sh'), ...names], { cwd: ROOT, stdio: 'inherit' });
+  // If this process exits first (a failed npm ci, say), the builds stop with it.
+  const stop = () => child.kill('SIGTERM');
+  process.on('exit', stop);
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      process.off('exit', stop);
+      if (code === 0) return resolve(undefined);
+      process.stderr.write(`\nscripts/tools/install.sh ${names.join(' ')} failed (exit ${code ?? signal})\n`);
+      process.exit(code ?? 1);
+    });
+  });
 }
 
-/** @param {{ tools?: boolean | string[] }} [opts] tools: true = all, a list = those, false = none */
-export function ensureAll({ tools = true } = {}) {
+/**
+ * Dependencies, build, models and tools. The tools' first build takes minutes, so it runs while
+ * npm ci, tsc and the models do (their output interleaves, a line at a time).
+ * @param {{ tools?: boolean | string[] }} [opts] tools: true = all, a list = those, false = none
+ */
+export async function ensureAll({ tools = true } = {}) {
+  const toolsReady = tools ? ensureTools(Array.isArray(tools) ? tools : []) : undefined;
   ensureDependencies();
   ensureBuild();
   ensureModels();
-  if (tools) ensureTools(Array.isArray(tools) ? tools : []);
+  await toolsReady;
 }

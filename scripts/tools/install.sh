@@ -390,7 +390,7 @@ install_kubernetes() {
   for b in "${bins[@]}"; do [[ -x "$dest/$b" ]] || missing=1; done
   if [[ $missing == 0 ]]; then ok "kubernetes $v (cached)"; return; fi
   setup_go
-  command -v gcc >/dev/null 2>&1 || apt_install gcc libc6-dev
+  command -v gcc >/dev/null 2>&1 || die "gcc is required for the pause binary (the main section installs it from Debian with kubernetes)"
   info "building kubernetes $v (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy) with $(go env GOVERSION) (first time only, about 4 minutes and 2 GB of memory on 2 cores)…"
   local tmp log start src lib libv="v0.${v#v1.}"
   tmp="$(mktemp -d "$TOOLS_DIR/tmp/kubernetes-$v.XXXXXX")"
@@ -435,7 +435,7 @@ install_schemathesis() {
   else
     py="$(command -v python3 || true)"
     [[ -n "$py" ]] || die "python3 (3.9+) is required for schemathesis"
-    "$py" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    "$py" -c 'import venv, ensurepip' 2>/dev/null || die "python3's venv module is missing (Debian: python3-venv, which the main section installs)"
     info "installing schemathesis $SCHEMATHESIS_VERSION from PyPI into a virtualenv (first time only, about a minute)…"
     rm -rf "$dest"
     mkdir -p "$TOOLS_DIR/tmp"
@@ -466,7 +466,7 @@ install_checkov() {
   else
     py="$(command -v python3 || true)"
     [[ -n "$py" ]] || die "python3 (3.9+) is required for checkov"
-    "$py" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    "$py" -c 'import venv, ensurepip' 2>/dev/null || die "python3's venv module is missing (Debian: python3-venv, which the main section installs)"
     info "installing checkov $CHECKOV_VERSION from PyPI into a virtualenv (first time only, about a minute)…"
     rm -rf "$dest"
     mkdir -p "$TOOLS_DIR/tmp"
@@ -565,59 +565,39 @@ apt_links() {
 }
 
 # ---------------------------------------------------------------- main
-start_all=$(date +%s)
-echo "Meridian tools → $TOOLS_DIR (bin: $BIN_DIR)"
+# The builds run as background jobs, at most MERIDIAN_TOOLS_JOBS (3) at a time: on 2 cores one Go
+# build leaves a core idle while it downloads modules, links or runs npm, and a parallel one fills
+# it. Debian's packages install meanwhile, in one more job.
+JOBS="${MERIDIAN_TOOLS_JOBS:-3}"
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "MERIDIAN_TOOLS_JOBS must be a positive integer, not '$JOBS'"
+declare -A JOB_NAME=()
+FAILED=()
+reap_one() {
+  local pid=""
+  if wait -n -p pid "${!JOB_NAME[@]}"; then :; else FAILED+=("${JOB_NAME[$pid]}"); fi
+  unset "JOB_NAME[$pid]"
+}
+# On SIGTERM (npm start stopping while a build runs), the jobs stop too.
+trap 'kill "${!JOB_NAME[@]}" ${APT_PID:-} 2>/dev/null; exit 143' TERM
+job() { # job <name> <command...>
+  while (( ${#JOB_NAME[@]} >= JOBS )); do reap_one; done
+  ( "${@:2}" ) &
+  JOB_NAME[$!]="$1"
+}
 
-if wants node; then install_node; fi
-if wants otelcol; then install_otelcol; fi
-if wants jaeger; then
+build_jaeger() {
   go_build_in_module jaeger "$JAEGER_VERSION" github.com/jaegertracing/jaeger "$JAEGER_MODULE_VERSION" cmd/jaeger jaeger \
     "-X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION" "several minutes, 7 or so"
-fi
-if wants k6; then go_install k6 "$K6_VERSION" "go.k6.io/k6@$K6_VERSION" k6 "" "about 2 minutes"; fi
-if wants helm; then install_helm; fi
-if wants schemathesis; then install_schemathesis; fi
-if wants actionlint; then
-  go_install actionlint "$ACTIONLINT_VERSION" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" actionlint \
-    "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" "under a minute"
-fi
-if wants hclfmt; then
-  go_install hclfmt "$HCLFMT_VERSION" "github.com/hashicorp/hcl/v2/cmd/hclfmt@$HCLFMT_VERSION" hclfmt "" "under a minute"
-fi
-if wants checkov; then install_checkov; fi
-if wants kubernetes; then
-  install_kubernetes
-  # The local cluster's DNS (scripts/tools/cluster.sh runs it as a pod from this binary).
-  go_install coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION" coredns "" "about 2 minutes"
-  # The cluster's registry, which the tests push the images to and the node pulls them from.
-  go_install registry "$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" registry \
-    "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" "about a minute"
-fi
-# skaffold, which builds the images, pushes them to the cluster's registry and deploys the chart.
-if wants skaffold; then
-  go_build_in_module skaffold "$SKAFFOLD_VERSION" github.com/GoogleContainerTools/skaffold/v2 "$SKAFFOLD_VERSION" cmd/skaffold skaffold \
-    "-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$SKAFFOLD_VERSION" "about 4 minutes"
-fi
-# Traefik, the local cluster's ingress controller (its stand-in image: scripts/images/standins.sh traefik).
-if wants traefik; then
-  go_build_in_module traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" cmd/traefik traefik \
-    "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" "about 5 minutes"
-fi
-if wants prometheus-operator; then install_prometheus_operator; fi
-# Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
-if wants compose; then
-  go_build_in_module compose "$COMPOSE_VERSION" github.com/docker/compose/v2 "$COMPOSE_VERSION" cmd docker-compose \
-    "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" "about 3 minutes"
-fi
-if wants prometheus; then install_prometheus; fi
-# Alertmanager and amtool at the version docker-compose.yml names, for npm start, the tests and the
-# prom/alertmanager stand-in. Its module carries the built web UI (ui/app), which Debian's package
-# leaves out.
-if wants alertmanager; then
+}
+build_alertmanager() {
+  # Its module carries the built web UI (ui/app), which Debian's package leaves out.
   go_build_in_module alertmanager "$ALERTMANAGER_IMAGE_VERSION" github.com/prometheus/alertmanager "$ALERTMANAGER_IMAGE_VERSION" \
     cmd/alertmanager,cmd/amtool alertmanager,amtool "-X github.com/prometheus/common/version.Version=${ALERTMANAGER_IMAGE_VERSION#v}" "about 2 minutes"
   link "$TOOLS_DIR/alertmanager-$ALERTMANAGER_IMAGE_VERSION/amtool" amtool
-fi
+}
+
+start_all=$(date +%s)
+echo "Meridian tools → $TOOLS_DIR (bin: $BIN_DIR)"
 
 apt_pkgs=()
 for t in nginx openssl; do
@@ -629,7 +609,14 @@ if wants docker; then apt_pkgs+=(docker.io debootstrap busybox-static); fi
 if wants chromium; then apt_pkgs+=(chromium); fi
 # cluster: the container runtime, CNI plugins and etcd of scripts/tools/cluster.sh; kube-proxy's iptables.
 if wants cluster; then apt_pkgs+=(containerd runc containernetworking-plugins etcd-server iptables conntrack); fi
-if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
+# Jobs that need a Debian package this machine lacks start once the packages are in.
+NEED_GCC=0 NEED_VENV=0
+if wants kubernetes && ! command -v gcc >/dev/null 2>&1; then apt_pkgs+=(gcc libc6-dev); NEED_GCC=1; fi
+if wants schemathesis || wants checkov; then
+  python3 -c 'import venv, ensurepip' 2>/dev/null || { apt_pkgs+=(python3-venv); NEED_VENV=1; }
+fi
+install_debian() { # in a subshell: its own EXIT trap removes the policy-rc.d it may write
+  trap cleanup EXIT
   apt_install "${apt_pkgs[@]}"
   if wants nginx; then apt_links nginx nginx /usr/sbin/nginx:nginx; fi
   if wants chromium; then apt_links chromium chromium /usr/bin/chromium:chromium; fi
@@ -645,6 +632,62 @@ if [[ ${#apt_pkgs[@]} -gt 0 ]]; then
     apt_links "CNI plugins" containernetworking-plugins /usr/lib/cni/bridge: /usr/lib/cni/host-local: /usr/lib/cni/loopback: /usr/lib/cni/portmap:
     apt_links etcd etcd-server /usr/bin/etcd:
   fi
+}
+APT_PID=""
+if [[ ${#apt_pkgs[@]} -gt 0 ]]; then install_debian & APT_PID=$!; fi
+await_debian() {
+  [[ -n "$APT_PID" ]] || return 0
+  wait "$APT_PID" || FAILED+=("Debian packages")
+  APT_PID=""
+}
+
+
+# Longest first, so that the last job to finish is a short one.
+if wants kubernetes && [[ $NEED_GCC == 0 ]]; then job kubernetes install_kubernetes; fi
+if wants node; then job node install_node; fi
+if wants prometheus; then job prometheus install_prometheus; fi
+if wants jaeger; then job jaeger build_jaeger; fi
+if wants otelcol; then job otelcol install_otelcol; fi
+if wants alertmanager; then job alertmanager build_alertmanager; fi
+if wants traefik; then
+  # The local cluster's ingress controller (its stand-in image: scripts/images/standins.sh traefik).
+  job traefik go_build_in_module traefik "$TRAEFIK_VERSION" github.com/traefik/traefik/v3 "$TRAEFIK_VERSION" cmd/traefik traefik \
+    "-X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" "about 5 minutes"
+fi
+if wants helm; then job helm install_helm; fi
+if wants skaffold; then
+  # Builds the images, pushes them to the cluster's registry and deploys the chart.
+  job skaffold go_build_in_module skaffold "$SKAFFOLD_VERSION" github.com/GoogleContainerTools/skaffold/v2 "$SKAFFOLD_VERSION" cmd/skaffold skaffold \
+    "-X github.com/GoogleContainerTools/skaffold/v2/pkg/skaffold/version.version=$SKAFFOLD_VERSION" "about 4 minutes"
+fi
+if wants compose; then
+  # Docker Compose v2, the `docker compose` the compose tests run (standalone: bin/docker-compose).
+  job compose go_build_in_module compose "$COMPOSE_VERSION" github.com/docker/compose/v2 "$COMPOSE_VERSION" cmd docker-compose \
+    "-X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" "about 3 minutes"
+fi
+if wants k6; then job k6 go_install k6 "$K6_VERSION" "go.k6.io/k6@$K6_VERSION" k6 "" "about 2 minutes"; fi
+if wants prometheus-operator; then job prometheus-operator install_prometheus_operator; fi
+if wants kubernetes; then
+  # The local cluster's DNS (scripts/tools/cluster.sh runs it as a pod from this binary).
+  job coredns go_install coredns "$COREDNS_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION" coredns "" "about 2 minutes"
+  # The cluster's registry, which the tests push the images to and the node pulls them from.
+  job registry go_install registry "$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION" registry \
+    "-X github.com/distribution/distribution/v3/version.version=$REGISTRY_VERSION" "about a minute"
+fi
+if wants actionlint; then
+  job actionlint go_install actionlint "$ACTIONLINT_VERSION" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" actionlint \
+    "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" "under a minute"
+fi
+if wants hclfmt; then
+  job hclfmt go_install hclfmt "$HCLFMT_VERSION" "github.com/hashicorp/hcl/v2/cmd/hclfmt@$HCLFMT_VERSION" hclfmt "" "under a minute"
 fi
 
+[[ $NEED_GCC == 0 && $NEED_VENV == 0 ]] || await_debian
+if wants kubernetes && [[ $NEED_GCC == 1 ]]; then job kubernetes install_kubernetes; fi
+if wants schemathesis; then job schemathesis install_schemathesis; fi
+if wants checkov; then job checkov install_checkov; fi
+
+while (( ${#JOB_NAME[@]} > 0 )); do reap_one; done
+await_debian
+[[ ${#FAILED[@]} -eq 0 ]] || die "not installed: ${FAILED[*]} (their errors are above)"
 echo "Done in $(elapsed "$start_all"). Tools are in $BIN_DIR"
