@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // @ts-check
 // `npm run trace -- <traceId>` or `npm run trace -- --service <name>`: one trace from Jaeger's HTTP
-// query API (JAEGER_URL, default http://127.0.0.1:16686) printed as a waterfall in the terminal.
+// query API (JAEGER_URL, default http://127.0.0.1:16686) printed as a waterfall in the terminal,
+// with the trace's log lines from VictoriaLogs (LOGS_URL, default http://127.0.0.1:9428) below it.
 // Plain Node, no dependencies. Exit codes: 0 ok, 1 Jaeger error / nothing found, 2 usage.
 
 const HELP = `npm run trace -- <traceId> [options]
@@ -9,20 +10,24 @@ npm run trace -- --service <name> [--operation <op>] [--lookback 1h] [options]
 
   Prints one trace from Jaeger as a waterfall: a row per span in tree order with service,
   operation, start offset and duration (ms from the trace start), a bar on the trace's timeline,
-  ✗ for failed spans, and http.route / status / meridian.site for root and server spans.
+  ✗ for failed spans, and http.route / status / meridian.site for root and server spans. Below it,
+  the trace's log lines from the log store (LogsQL trace_id:<id>), each with its offset and span.
 
   <traceId>          1-32 hex characters
   --service NAME     the latest trace of this service instead (searches the last 20 traces)
   --operation OP     with --service: only traces of this operation
   --lookback DUR     with --service: how far back to search, e.g. 30m, 1h, 2d (default 1h)
-  --json             print the normalized trace and spans as JSON
+  --json             print the normalized trace, spans and log lines as JSON
+  --no-logs          leave out the log lines
   --width N          bar width in characters (default: what is left of the terminal, or of 100)
   --no-color         no ANSI colours (also NO_COLOR=1, or when stdout is not a terminal)
   --help
 
   JAEGER_URL         Jaeger query service (default http://127.0.0.1:16686)
+  LOGS_URL           VictoriaLogs (default http://127.0.0.1:9428); unreachable, the lines are left out with a note
 `;
 const JAEGER = (process.env.JAEGER_URL || 'http://127.0.0.1:16686').replace(/\/+$/, '');
+const LOGS = (process.env.LOGS_URL || 'http://127.0.0.1:9428').replace(/\/+$/, '');
 const TIMEOUT_MS = 5000;
 
 /** @param {string} msg @param {number} [code] @returns {never} */
@@ -32,8 +37,8 @@ function fail(msg, code = 1) {
 }
 
 // ---- arguments
-/** @type {{ id?: string, service?: string, operation?: string, lookback: string, json: boolean, width?: number, color: boolean }} */
-const opts = { lookback: '1h', json: false, color: !!process.stdout.isTTY && !process.env.NO_COLOR };
+/** @type {{ id?: string, service?: string, operation?: string, lookback: string, json: boolean, logs: boolean, width?: number, color: boolean }} */
+const opts = { lookback: '1h', json: false, logs: true, color: !!process.stdout.isTTY && !process.env.NO_COLOR };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -41,6 +46,7 @@ for (let i = 0; i < argv.length; i++) {
   if (a === '--help' || a === '-h') (process.stdout.write(HELP), process.exit(0));
   else if (a === '--json') opts.json = true;
   else if (a === '--no-color') opts.color = false;
+  else if (a === '--no-logs') opts.logs = false;
   else if (a === '--service') opts.service = value();
   else if (a === '--operation') opts.operation = value();
   else if (a === '--lookback') opts.lookback = value();
@@ -183,5 +189,62 @@ function render(t) {
   return out.join('\n') + '\n';
 }
 
+// ---- the trace's log lines (VictoriaLogs' LogsQL API, JSON lines out)
+/**
+ * @param {ReturnType<typeof normalize>} t
+ * @returns {Promise<{ lines: { time: string, offsetMs: number, service: string, severity: string, message: string, spanId: string, operation: string | null }[], note?: string }>}
+ */
+async function fetchLogs(t) {
+  // Lines are stamped within the trace's spans; a minute either side covers clock skew and late lines.
+  const startMs = Date.parse(t.startTime);
+  const body = new URLSearchParams({
+    query: `trace_id:${t.traceId}`,
+    start: new Date(startMs - 60_000).toISOString(),
+    end: new Date(startMs + t.durationMs + 60_000).toISOString(),
+    limit: '500',
+  });
+  let text;
+  try {
+    const res = await fetch(`${LOGS}/select/logsql/query`, { method: 'POST', body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    text = await res.text();
+    if (res.status !== 200) return { lines: [], note: `the log store at ${LOGS} answered HTTP ${res.status}: ${text.slice(0, 200)}` };
+  } catch (err) {
+    const e = /** @type {any} */ (err);
+    return { lines: [], note: `no log lines: cannot reach the log store at ${LOGS} (${e?.cause?.code || e?.name || e?.message})` };
+  }
+  const bySpan = new Map(t.spans.map((s) => [s.spanId, s]));
+  const lines = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      try { return [JSON.parse(l)]; } catch { return []; }
+    })
+    .map((/** @type {Record<string, string>} */ r) => ({
+      time: r._time,
+      offsetMs: Date.parse(r._time) - startMs,
+      service: r['service.name'] ?? '?',
+      severity: r.severity ?? r.level ?? '',
+      message: r._msg ?? '',
+      spanId: r.span_id ?? '',
+      operation: bySpan.get(r.span_id)?.operation ?? null,
+    }))
+    .sort((a, b) => a.offsetMs - b.offsetMs);
+  return { lines };
+}
+
+/** @param {Awaited<ReturnType<typeof fetchLogs>>} logs */
+function renderLogs(logs) {
+  if (logs.note) return `\n${logs.note}\n`;
+  if (logs.lines.length === 0) return `\nno log lines with this trace id in the log store (${LOGS})\n`;
+  const dim = (/** @type {string} */ s) => (opts.color ? `\x1b[2m${s}\x1b[0m` : s);
+  const svcW = Math.max(...logs.lines.map((l) => l.service.length));
+  const rows = logs.lines.map(
+    (l) => `${l.offsetMs.toFixed(0).padStart(7)} ms  ${l.service.padEnd(svcW)}  ${l.severity.padEnd(5)}  ${l.message}${l.operation ? dim(`  (span ${l.operation})`) : ''}`,
+  );
+  return `\n${logs.lines.length} log line${logs.lines.length === 1 ? '' : 's'} (VictoriaLogs, trace_id:<id>):\n${rows.join('\n')}\n`;
+}
+
 const trace = normalize(await fetchTrace());
-process.stdout.write(opts.json ? JSON.stringify(trace, null, 2) + '\n' : render(trace));
+const logs = opts.logs ? await fetchLogs(trace) : undefined;
+if (opts.json) process.stdout.write(JSON.stringify({ ...trace, ...(logs ? { logs: logs.lines, ...(logs.note ? { logsNote: logs.note } : {}) } : {}) }, null, 2) + '\n');
+else process.stdout.write(render(trace) + (logs ? renderLogs(logs) : ''));

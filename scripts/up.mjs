@@ -33,9 +33,11 @@ if (flag('--help')) {
   COLLECTOR_EDGE_PORT, COLLECTOR_METRICS_PORT, COLLECTOR_PROMETHEUS_PORT, COLLECTOR_HEALTH_PORT,
   EDGE_INGRESS_PORT, JAEGER_UI_PORT, JAEGER_QUERY_GRPC_PORT, JAEGER_OTLP_GRPC_PORT,
   JAEGER_OTLP_HTTP_PORT, JAEGER_HEALTH_PORT, JAEGER_METRICS_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT,
-  ALERT_WEBHOOK_PORT (the local Alertmanager webhook sink, which prints alerts and keeps them in alerts.jsonl).
+  VICTORIALOGS_PORT, ALERT_WEBHOOK_PORT (the local Alertmanager webhook sink, which prints alerts and keeps them in alerts.jsonl).
   FAULTS_UNSAFE_ENABLED=false keeps the crash, CPU-hog and memory-growth faults off (default: on
   locally; flip faults with npm run fault).
+  VICTORIALOGS_RETENTION (default 1d) and VICTORIALOGS_MAX_DISK (default 1GiB) bound the log store,
+  whose data, like the rest of the run, is emptied at each start.
   EDGE_OTLP_TOKEN sets the edge ingress token (default: random per run). MERIDIAN_RUN_DIR is where
   generated configs and data go (default .cache/local, emptied at each start).
 `);
@@ -126,7 +128,7 @@ const summary = {
   urls: Object.fromEntries(specs.map((s) => [s.name, s.url])),
   edgeOtlpToken: pipe?.token,
   edgeIngressCert: pipe?.cert,
-  collectorLogsFile: pipe?.logsFile,
+  logsUrl: pipe?.logsUrl,
   alertsFile: pipe?.alertsFile,
   pipeline: withPipeline,
   flagsFile,

@@ -62,7 +62,6 @@ export async function startPipeline(): Promise<Pipeline> {
       EDGE_OTLP_TOKEN: 'bench-not-used',
       JAEGER_OTLP_ENDPOINT: `${H}:${jaegerGrpc}`,
       PROM_EXPORTER_ENDPOINT: `${H}:${prom}`,
-      COLLECTOR_LOGS_FILE: path.join(dir, 'collector-logs.jsonl'),
       COLLECTOR_QUEUE_DIR: path.join(dir, 'collector-queue'),
       COLLECTOR_HEALTH_ENDPOINT: `${H}:${health}`,
       COLLECTOR_TELEMETRY_HOST: H,

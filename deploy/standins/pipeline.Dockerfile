@@ -4,6 +4,7 @@
 #   jaeger        jaegertracing/jaeger                  (/cmd/jaeger/jaeger-linux, uid 10001)
 #   prometheus    prom/prometheus                       (/bin/prometheus + promtool, nobody, /prometheus)
 #   alertmanager  prom/alertmanager                     (/bin/alertmanager + amtool, nobody, /alertmanager)
+#   victorialogs  victoriametrics/victoria-logs         (/victoria-logs-prod, root, /victoria-logs-data)
 #   traefik       traefik                               (FROM scratch, /usr/local/bin/traefik; the local cluster's ingress)
 #   prometheus-operator, prometheus-config-reloader     quay.io/prometheus-operator/* (/bin/<name>; the cluster tests)
 # The binaries are the pinned ones scripts/tools/install.sh builds from source (static, CGO off);
@@ -11,7 +12,7 @@
 # Each keeps the upstream entrypoint, user, paths and ports; docs/deploy-compose.md lists how they differ.
 ARG BASE=meridian-standin/debian:bookworm-minbase
 
-# The upstream Jaeger, Prometheus and Alertmanager images are Alpine or busybox based: a shell and
+# The upstream Jaeger, Prometheus, Alertmanager and VictoriaLogs images are Alpine or busybox based: a shell and
 # busybox wget. Here: the debootstrap'ed bookworm with busybox (Debian's static build) for wget.
 FROM ${BASE} AS busybox-base
 COPY busybox /bin/busybox
@@ -66,6 +67,15 @@ CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertm
 
 # Upstream: Alpine, /usr/local/bin/traefik behind an /entrypoint.sh that passes `--flags` through to
 # it. Here the binary is the entrypoint, so `args: [--flag, ...]` in a pod spec work the same.
+FROM busybox-base AS victorialogs
+ARG STANDIN_OF
+ARG STANDIN
+LABEL org.meridian.standin-of="${STANDIN_OF}" org.meridian.standin="${STANDIN}"
+COPY victoria-logs /victoria-logs-prod
+EXPOSE 9428
+VOLUME ["/victoria-logs-data"]
+ENTRYPOINT ["/victoria-logs-prod"]
+
 FROM scratch AS traefik
 ARG STANDIN_OF
 ARG STANDIN

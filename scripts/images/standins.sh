@@ -141,6 +141,10 @@ alertmanager_image() {
   pipeline_image alertmanager "$ALERTMANAGER_IMAGE" "alertmanager $ALERTMANAGER_IMAGE_VERSION" "$d/alertmanager" "$d/amtool"
 }
 
+victorialogs_image() {
+  pipeline_image victorialogs "$VICTORIALOGS_IMAGE" "victoria-logs $VICTORIALOGS_VERSION" "$TOOLS_DIR/victorialogs-$VICTORIALOGS_VERSION/victoria-logs"
+}
+
 traefik_image() {
   pipeline_image traefik "$TRAEFIK_IMAGE" "traefik $TRAEFIK_VERSION" "$TOOLS_DIR/traefik-$TRAEFIK_VERSION/traefik"
 }
@@ -161,9 +165,10 @@ for t in "${targets[@]}"; do
     jaeger) jaeger_image ;;
     prometheus) prometheus_image ;;
     alertmanager) alertmanager_image ;;
+    victorialogs) victorialogs_image ;;
     traefik) traefik_image ;;
     prometheus-operator) prometheus_operator_images ;;
-    pipeline) otelcol_image; jaeger_image; prometheus_image; alertmanager_image ;;
-    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager traefik prometheus-operator pipeline)" ;;
+    pipeline) otelcol_image; jaeger_image; prometheus_image; alertmanager_image; victorialogs_image ;;
+    *) die "unknown stand-in: $t (known: base node otelcol jaeger prometheus alertmanager victorialogs traefik prometheus-operator pipeline)" ;;
   esac
 done

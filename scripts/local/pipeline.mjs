@@ -1,6 +1,6 @@
 // @ts-check
-// The telemetry pipeline as local processes: collector, Jaeger, Prometheus, Alertmanager and nginx as
-// the edge ingress. Configs come from observability/; only what differs locally (ports, paths, the
+// The telemetry pipeline as local processes: collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs
+// (the log store) and nginx as the edge ingress. Configs come from observability/; only what differs locally (ports, paths, the
 // token, a certificate made for this run) is generated into the run folder.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,12 +19,12 @@ const OBS = path.join(ROOT, 'observability');
 
 /**
  * @param {string} runDir
- * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsFile: string, alertsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string> }}
+ * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsUrl: string, alertsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string> }}
  */
 export function pipeline(runDir) {
   const token = process.env.EDGE_OTLP_TOKEN || randomBytes(24).toString('hex');
   const { cert, key } = makeCertificate(runDir);
-  const logsFile = path.join(runDir, 'collector-logs.jsonl');
+  const logsUrl = `http://${H}:${PORTS.victorialogs}`;
   const tool = (/** @type {string} */ name) => path.join(TOOLS_BIN, name);
 
   const collector = {
@@ -40,7 +40,7 @@ export function pipeline(runDir) {
       EDGE_OTLP_TOKEN: token,
       JAEGER_OTLP_ENDPOINT: `${H}:${PORTS.jaegerOtlpGrpc}`,
       PROM_EXPORTER_ENDPOINT: `${H}:${PORTS.collectorPrometheus}`,
-      COLLECTOR_LOGS_FILE: logsFile,
+      LOGS_STORE_OTLP_ENDPOINT: `${logsUrl}/insert/opentelemetry`,
       // Kept across restarts of the collector by the runner, so a crash loses no queued spans.
       COLLECTOR_QUEUE_DIR: path.join(runDir, 'collector-queue'),
       COLLECTOR_HEALTH_ENDPOINT: `${H}:${PORTS.collectorHealth}`,
@@ -111,6 +111,24 @@ export function pipeline(runDir) {
     readyUrl: `http://${H}:${PORTS.alertmanager}/-/ready`,
     url: `http://${H}:${PORTS.alertmanager}`,
   };
+  // The log store. Its data lives in the run folder (emptied at each start); within a run it keeps
+  // at most VICTORIALOGS_RETENTION (a day, its minimum) and VICTORIALOGS_MAX_DISK of disk.
+  const victorialogs = {
+    name: 'victorialogs',
+    command: tool('victoria-logs'),
+    args: [
+      `-httpListenAddr=${H}:${PORTS.victorialogs}`,
+      `-storageDataPath=${path.join(runDir, 'victorialogs-data')}`,
+      `-retentionPeriod=${process.env.VICTORIALOGS_RETENTION || '1d'}`,
+      `-retention.maxDiskSpaceUsageBytes=${process.env.VICTORIALOGS_MAX_DISK || '1GiB'}`,
+      '-loggerLevel=WARN',
+    ],
+    cwd: runDir,
+    env: {},
+    readyUrl: `${logsUrl}/health`,
+    url: `${logsUrl}/select/vmui/`,
+    hint: '(its UI; LogsQL: trace_id:<id>)',
+  };
   const nginxConf = path.join(runDir, 'nginx.conf');
   writeFileSync(
     nginxConf,
@@ -151,10 +169,10 @@ export function pipeline(runDir) {
     NODE_EXTRA_CA_CERTS: cert,
   };
   return {
-    specs: [collector, jaeger, prometheus, alertmanager, edgeIngress],
+    specs: [victorialogs, collector, jaeger, prometheus, alertmanager, edgeIngress],
     token,
     cert,
-    logsFile,
+    logsUrl,
     alertsFile: path.join(runDir, 'alerts.jsonl'),
     cloudEnv,
     edgeEnv,

@@ -47,6 +47,7 @@ export const PORTS = {
   jaegerMetrics: declared('JAEGER_METRICS_PORT', 14269),
   prometheus: declared('PROMETHEUS_PORT', 9090),
   alertmanager: declared('ALERTMANAGER_PORT', 9093),
+  victorialogs: declared('VICTORIALOGS_PORT', 9428),
   alertWebhook: declared('ALERT_WEBHOOK_PORT', 9095),
 };
 

@@ -27,6 +27,7 @@ import {
   npmBuildSecrets,
   parsePrometheus,
   poll,
+  queryLogs,
   REPO_ROOT,
   request,
   runCommand,
@@ -195,7 +196,7 @@ describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : 
   const token = randomBytes(24).toString('hex');
   // The host ports, moved to free ones by the variables the compose file takes for each.
   const portVars = [
-    'COLLECTOR_GRPC_PORT', 'COLLECTOR_HTTP_PORT', 'JAEGER_UI_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'GRAFANA_PORT',
+    'COLLECTOR_GRPC_PORT', 'COLLECTOR_HTTP_PORT', 'JAEGER_UI_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'VICTORIALOGS_PORT', 'GRAFANA_PORT',
     'SERVICE_A_PORT', 'SERVICE_B_PORT', 'ENSEMBLE_PORT', 'EFFICIENTNETB0_PORT', 'MOBILENETV2_PORT', 'EDGE_PORT',
   ];
   const env: Record<string, string> = { MERIDIAN_TAG: TAG, EDGE_OTLP_TOKEN: token, MERIDIAN_BIND: '127.0.0.1' };
@@ -242,11 +243,20 @@ describe('docker compose up, for real', { skip: SKIP_CONTAINERS ? SKIP_REASON : 
     t.diagnostic(figures.at(-1)!);
   });
 
-  test('a POST to the edge gives one trace in the compose Jaeger across the edge, the ensemble and both models', async (t) => {
+  test('a POST to the edge gives one trace in the compose Jaeger across the edge, the ensemble and both models, and its log lines in the compose VictoriaLogs', async (t) => {
     const sent = Date.now();
     const trace = await edgeTrace(env.EDGE_PORT, EDGE_TRACE_SERVICES);
     assert.deepEqual([...servicesOf(trace)].sort(), [...EDGE_TRACE_SERVICES].sort());
     figures.push(`compose: edge trace in Jaeger ${Date.now() - sent} ms after the request`);
+    t.diagnostic(figures.at(-1)!);
+    // The cloud services' OTLP log lines of that trace, by its id (the edge's own go to its collector).
+    const lines = await poll(`log lines of trace ${trace.traceID} in VictoriaLogs`, async () => {
+      const found = await queryLogs(url('VICTORIALOGS_PORT'), `trace_id:${trace.traceID}`);
+      return found.some((l) => l['service.name'] === 'inference-ensemble') ? found : undefined;
+    }, 60_000);
+    const spanIds = new Set(trace.spans.map((s) => s.spanID));
+    for (const l of lines) assert.ok(spanIds.has(l.span_id), `"${l._msg}" names a span of the trace`);
+    figures.push(`compose: ${lines.length} log lines of the edge trace in VictoriaLogs`);
     t.diagnostic(figures.at(-1)!);
   });
 

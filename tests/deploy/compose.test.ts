@@ -293,7 +293,13 @@ test('the six services keep the telemetry contract: names, ports, images, OTLP t
 });
 
 test('the pipeline images are the pinned ones the stand-ins replace (scripts/tools/versions.env)', () => {
-  const pinned: Record<string, string> = { collector: 'OTELCOL_IMAGE', jaeger: 'JAEGER_IMAGE', prometheus: 'PROMETHEUS_IMAGE', alertmanager: 'ALERTMANAGER_IMAGE' };
+  const pinned: Record<string, string> = {
+    collector: 'OTELCOL_IMAGE',
+    jaeger: 'JAEGER_IMAGE',
+    prometheus: 'PROMETHEUS_IMAGE',
+    alertmanager: 'ALERTMANAGER_IMAGE',
+    victorialogs: 'VICTORIALOGS_IMAGE',
+  };
   for (const [svc, key] of Object.entries(pinned)) {
     assert.ok(versions[key], `versions.env has no ${key}`);
     assert.equal(cloud.services[svc]?.image, versions[key], `docker-compose.yml ${svc}.image`);
@@ -302,6 +308,7 @@ test('the pipeline images are the pinned ones the stand-ins replace (scripts/too
   assert.equal(versions.ALERTMANAGER_IMAGE, `prom/alertmanager:${versions.ALERTMANAGER_IMAGE_VERSION}`);
   assert.equal(versions.JAEGER_IMAGE, `jaegertracing/jaeger:${versions.JAEGER_VERSION.replace(/^v/, '')}`);
   assert.equal(versions.OTELCOL_IMAGE, `otel/opentelemetry-collector-contrib:${versions.OTELCOL_VERSION.replace(/^v/, '')}`);
+  assert.equal(versions.VICTORIALOGS_IMAGE, `victoriametrics/victoria-logs:${versions.VICTORIALOGS_VERSION}`);
 });
 
 test('every URL and endpoint names a compose service and a port it listens on', () => {
@@ -344,6 +351,8 @@ test('every URL and endpoint names a compose service and a port it listens on', 
   assert.ok(listening(services.jaeger).has(16686), 'Jaeger UI on 16686');
   assert.ok(listening(services.prometheus).has(9090), 'Prometheus on 9090');
   assert.ok(listening(services.alertmanager).has(9093), 'Alertmanager on 9093');
+  assert.ok(listening(services.victorialogs).has(9428), 'VictoriaLogs on 9428');
+  assert.equal(c.LOGS_STORE_OTLP_ENDPOINT, 'http://victorialogs:9428/insert/opentelemetry', 'the collector sends logs to the compose VictoriaLogs');
   assert.ok(listening(services.grafana).has(3000), 'Grafana on 3000');
 });
 

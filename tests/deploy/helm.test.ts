@@ -588,14 +588,15 @@ function mergeValues(base: unknown, over: unknown): unknown {
   return out;
 }
 
-test('kubernetes.yaml adds k8s_attributes to every pipeline of config.yaml, after memory_limiter and before batch, and changes nothing else there', () => {
+test('kubernetes.yaml adds k8s_attributes to every pipeline of config.yaml, after memory_limiter and before batch, sends the logs to the file (EFK) and changes nothing else there', () => {
   const base = parse(readFileSync(join(repoRoot, 'observability', 'collector', 'config.yaml'), 'utf8'));
   const k8s = parse(readFileSync(join(repoRoot, 'observability', 'collector', 'kubernetes.yaml'), 'utf8'));
   assert.deepEqual(Object.keys(k8s.service.pipelines).sort(), Object.keys(base.service.pipelines).sort(), 'the same pipelines');
   for (const [name, pipeline] of Object.entries(base.service.pipelines as Record<string, { processors: string[] }>)) {
     const want = [...pipeline.processors];
     want.splice(want.indexOf('memory_limiter') + 1, 0, 'k8s_attributes');
-    assert.deepEqual(k8s.service.pipelines[name], { processors: want }, `${name}: config.yaml's processors with k8s_attributes after memory_limiter, nothing else`);
+    const exporters = name === 'logs' ? { exporters: ['file/logs'] } : {};
+    assert.deepEqual(k8s.service.pipelines[name], { processors: want, ...exporters }, `${name}: config.yaml's processors with k8s_attributes after memory_limiter${name === 'logs' ? ', the file exporter' : ''}, nothing else`);
   }
 });
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
-import { LocalStack, parsePrometheus, poll, request } from '@meridian/test-kit';
+import { LocalStack, parsePrometheus, poll, queryLogs, request } from '@meridian/test-kit';
 
 /**
  * The real pipeline, as `npm start` runs it: services → OpenTelemetry Collector → Jaeger,
@@ -159,7 +159,7 @@ describe('local pipeline end to end', () => {
     assert.ok(edgeAccepted.reduce((a, s) => a + s.value, 0) > 0, 'collector accepted spans on otlp/edge');
   });
 
-  test('GET /call-service-b: one trace in Jaeger across service-a and service-b; its logs reach the collector with the trace id', async () => {
+  test('GET /call-service-b: one trace in Jaeger across service-a and service-b; its id finds its log lines in VictoriaLogs, and their trace_id finds it', async () => {
     const res = await request(`${stack.url('service-a')}/call-service-b`);
     assert.equal(res.status, 200);
     // service-a does not put the trace id in its answer; find the trace through Jaeger's search.
@@ -175,12 +175,23 @@ describe('local pipeline end to end', () => {
     assert.equal(parent && svc(parent), 'service-a');
     assert.equal(parent && tag(parent, 'span.kind'), 'client');
 
-    const line = await poll('a service-a log record with the trace id in the collector log file', async () => {
-      const text = readFileSync(stack.summary.collectorLogsFile, 'utf8');
-      return text.split('\n').find((l) => l.includes(trace.traceID) && l.includes('called service-b'));
+    // The trace's id finds its log lines in the log store, from both services, with their span ids.
+    const lines = await poll('the log lines of the trace in VictoriaLogs', async () => {
+      const found = await queryLogs(stack.summary.logsUrl, `trace_id:${trace.traceID}`);
+      const services = new Set(found.map((l) => l['service.name']));
+      return services.has('service-a') && services.has('service-b') ? found : undefined;
     });
-    const record = JSON.parse(line);
-    assert.ok(record.resourceLogs, 'OTLP JSON log export');
+    const called = lines.find((l) => l['service.name'] === 'service-a' && /called service-b/.test(l._msg));
+    assert.ok(called, `service-a's "called service-b" line is among the trace's lines: ${lines.map((l) => l._msg).join(' | ')}`);
+    for (const l of lines) assert.ok(byId.has(l.span_id), `log line "${l._msg}" names a span of the trace (span_id ${l.span_id})`);
+
+    // And a line found by its text leads back to the trace.
+    const byText = await queryLogs(stack.summary.logsUrl, `"called service-b" service.name:=service-a`);
+    const viaLog = byText.find((l) => l.trace_id === trace.traceID);
+    assert.ok(viaLog, 'the line is found by its text, with the trace id');
+    const back = await request(`${jaeger}/api/traces/${viaLog.trace_id}`);
+    assert.equal(back.status, 200);
+    assert.equal((back.json?.data as JaegerTrace[] | undefined)?.[0]?.traceID, trace.traceID, "the line's trace_id opens the trace in Jaeger");
   });
 
   test('Prometheus: every service and the collector are up; requests per route; span metrics from the collector', async () => {

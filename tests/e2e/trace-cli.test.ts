@@ -3,19 +3,35 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
-import { type CommandResult, freePort, type Jaeger, type OtlpSpanSpec, otlpTracesJson, REPO_ROOT, runCommand, startJaeger } from '@meridian/test-kit';
+import {
+  type CommandResult,
+  freePort,
+  type Jaeger,
+  type LogsStore,
+  type OtlpSpanSpec,
+  otlpTracesJson,
+  queryLogs,
+  REPO_ROOT,
+  runCommand,
+  startJaeger,
+  startVictoriaLogs,
+} from '@meridian/test-kit';
 
 /**
  * `npm run trace` (scripts/trace.mjs) against the real Jaeger v2 binary on free loopback ports:
  * a trace of known shape goes in over OTLP/HTTP JSON, the waterfall must come out in tree order
- * with the offsets, durations, error and orphan markers that were sent.
+ * with the offsets, durations, error and orphan markers that were sent; its log lines, put into a
+ * real VictoriaLogs, must come out below it.
  */
 const SCRIPT = path.join(REPO_ROOT, 'scripts/trace.mjs');
 const MS = 1_000_000n; // ns
 
+/** The log store the CLI reads (set in before(); a closed port until then). */
+let logsUrl = 'http://127.0.0.1:9';
+
 /** Runs the CLI with a bound; never throws on a non-zero exit. */
-function run(args: string[], jaegerUrl: string, timeoutMs = 20_000): Promise<CommandResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, JAEGER_URL: jaegerUrl };
+function run(args: string[], jaegerUrl: string, timeoutMs = 20_000, logs = logsUrl): Promise<CommandResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, JAEGER_URL: jaegerUrl, LOGS_URL: logs };
   delete env.NO_COLOR;
   return runCommand(process.execPath, [SCRIPT, ...args], { env, timeoutMs, graceMs: 0 });
 }
@@ -51,8 +67,9 @@ function otlpTrace(traceId: string, t0: bigint, services: Record<string, SpanSpe
   return otlpTracesJson(spans, 'trace-cli-test');
 }
 
-describe('npm run trace against a real Jaeger v2', () => {
+describe('npm run trace against a real Jaeger v2 and VictoriaLogs', () => {
   let jaeger: Jaeger | undefined;
+  let logsStore: LogsStore | undefined;
   let queryUrl = '';
   const SERVER = 2;
   const CLIENT = 3;
@@ -65,6 +82,8 @@ describe('npm run trace against a real Jaeger v2', () => {
     // Healthy within 30 s, or fail with Jaeger's own output.
     jaeger = await startJaeger();
     queryUrl = jaeger.url;
+    logsStore = await startVictoriaLogs();
+    logsUrl = logsStore.url;
 
     // The trace under test (a second ago) and an older one of svc-edge (ten minutes ago).
     // Spans are sent out of order on purpose: the CLI must sort them.
@@ -109,14 +128,34 @@ describe('npm run trace against a real Jaeger v2', () => {
       if (a?.data?.[0]?.spans.length === 6 && b?.data?.[0]?.spans.length === 1) break;
       assert.ok(Date.now() < until, `Jaeger did not return the traces within 15 s: ${JSON.stringify(a)} ${JSON.stringify(b)}`);
     }
+
+    // Three log lines of the trace, out of order, and one of another trace, through VictoriaLogs'
+    // JSON-lines API (the collector's OTLP path is tested in tests/observability).
+    const at = (ms: number) => new Date(Number(t0 / MS) + ms).toISOString();
+    const lines = [
+      { _time: at(60), _msg: 'model exploded', severity: 'ERROR', trace_id: traceId, span_id: ids.cloud, 'service.name': 'svc-cloud' },
+      { _time: at(5), _msg: 'checkout started', severity: 'INFO', trace_id: traceId, span_id: ids.root, 'service.name': 'svc-edge' },
+      { _time: at(96), _msg: 'rendered', severity: 'INFO', trace_id: traceId, span_id: ids.render, 'service.name': 'svc-edge' },
+      { _time: at(50), _msg: 'another trace', severity: 'INFO', trace_id: oldTraceId, span_id: hex(8), 'service.name': 'svc-edge' },
+    ];
+    const res = await fetch(`${logsUrl}/insert/jsonline?_stream_fields=service.name`, {
+      method: 'POST',
+      body: lines.map((l) => JSON.stringify(l)).join('\n'),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(res.status, 200, await res.text());
+    for (const until = Date.now() + 15_000; (await queryLogs(logsUrl, `trace_id:${traceId}`)).length < 3; await new Promise((r) => setTimeout(r, 200))) {
+      assert.ok(Date.now() < until, 'VictoriaLogs did not return the lines within 15 s');
+    }
   });
 
   after(async () => {
     await jaeger?.stop();
+    await logsStore?.stop();
   });
 
   test('the waterfall: header, tree order, indentation, offsets, durations, bars, markers', async () => {
-    const r = await run([traceId, '--no-color', '--width', '40'], queryUrl);
+    const r = await run([traceId, '--no-color', '--no-logs', '--width', '40'], queryUrl);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no ANSI colour with --no-color');
     const [header, ...lines] = r.stdout.trimEnd().split('\n');
@@ -156,6 +195,32 @@ describe('npm run trace against a real Jaeger v2', () => {
     assert.equal(rows.filter((x) => x.rest.includes('✗')).length, 1, 'only the error span is marked');
     assert.match(rows[0].rest, /route=\/checkout status=200 site=edge/, 'root span attributes');
     assert.match(rows[2].rest, /route=\/infer status=500/, 'server span attributes');
+  });
+
+  test("below the waterfall, the trace's log lines in time order, each with its offset, service and span", async () => {
+    const r = await run([traceId, '--no-color', '--width', '40'], queryUrl);
+    assert.equal(r.code, 0, r.stderr);
+    const [, logs] = r.stdout.split('\n\n');
+    assert.ok(logs, `a log section after the waterfall:\n${r.stdout}`);
+    const [title, ...rows] = logs.trimEnd().split('\n');
+    assert.match(title, /^3 log lines \(VictoriaLogs/);
+    const parsed = rows.map((row) => {
+      const m = /^ *(-?\d+) ms {2}(\S+) +(\S+) +(.+?)(?: {2}\(span (.+)\))?$/.exec(row);
+      assert.ok(m, `log row format: ${JSON.stringify(row)}`);
+      return { offset: Number(m[1]), service: m[2], severity: m[3], message: m[4], span: m[5] };
+    });
+    assert.deepEqual(parsed.map((l) => l.message), ['checkout started', 'model exploded', 'rendered'], 'time order, the other trace left out');
+    assert.deepEqual(parsed.map((l) => l.span), ['GET /checkout', 'POST /infer', 'render']);
+    assert.deepEqual(parsed.map((l) => l.service), ['svc-edge', 'svc-cloud', 'svc-edge']);
+    assert.equal(parsed[1].severity, 'ERROR');
+    parsed.forEach((l, i) => assert.ok(Math.abs(l.offset - [5, 60, 96][i]) <= 1, `${l.message} at ${l.offset} ms`));
+
+    // Without a log store the waterfall still prints, with a note instead of the lines.
+    const closed = await freePort();
+    const without = await run([traceId, '--no-color'], queryUrl, 20_000, `http://127.0.0.1:${closed}`);
+    assert.equal(without.code, 0, without.stderr);
+    assert.match(without.stdout, /\b6 spans\b/);
+    assert.match(without.stdout, new RegExp(`no log lines: cannot reach the log store at http://127\\.0\\.0\\.1:${closed}`));
   });
 
   test('--service finds the latest trace of the service; --operation narrows the search', async () => {

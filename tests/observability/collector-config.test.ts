@@ -3,11 +3,11 @@
 // free loopback ports, a span and a log sent through the pipeline, and the results read back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Collector, otlpTracesJson, REPO_ROOT, runTool, startCollector, startJaeger } from '@meridian/test-kit';
+import { type Collector, type LogsStore, otlpTracesJson, REPO_ROOT, runTool, startCollector, startJaeger, startVictoriaLogs } from '@meridian/test-kit';
 
 const HOST = '127.0.0.1';
 const collectorConfig = join(REPO_ROOT, 'observability', 'collector', 'config.yaml');
@@ -55,14 +55,19 @@ test('jaeger starts with observability/jaeger/config.yaml and answers /api/servi
   }
 });
 
-test('collector → jaeger, spanmetrics → prometheus exporter, logs → JSON lines; edge needs the token', { timeout: 90_000 }, async () => {
+test('collector → jaeger, spanmetrics → prometheus exporter, logs → VictoriaLogs with their trace id; edge needs the token', { timeout: 90_000 }, async () => {
   const jaeger = await startJaeger({ JAEGER_MAX_TRACES: '1000' });
   const token = 'test-token-123';
   let collector: Collector | undefined;
+  let logsStore: LogsStore | undefined;
   try {
-    collector = await startCollector({ EDGE_OTLP_TOKEN: token, JAEGER_OTLP_ENDPOINT: `${HOST}:${jaeger.ports.otlpGrpc}` });
+    logsStore = await startVictoriaLogs();
+    collector = await startCollector({
+      EDGE_OTLP_TOKEN: token,
+      JAEGER_OTLP_ENDPOINT: `${HOST}:${jaeger.ports.otlpGrpc}`,
+      LOGS_STORE_OTLP_ENDPOINT: `${logsStore.url}/insert/opentelemetry`,
+    });
     const { http: httpPort, edge: edgePort, prom: promPort } = collector.ports;
-    const logsFile = collector.logsFile;
     await jaeger.proc.waitForHttp(`${jaeger.url}/api/services`);
 
     const service = `probe-${process.pid}`;
@@ -84,7 +89,19 @@ test('collector → jaeger, spanmetrics → prometheus exporter, logs → JSON l
       resourceLogs: [
         {
           resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-          scopeLogs: [{ logRecords: [{ timeUnixNano: String(end), severityText: 'INFO', body: { stringValue: 'probe log' } }] }],
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: String(end),
+                  severityText: 'INFO',
+                  body: { stringValue: 'probe log' },
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: 'eee19b7ec3c1b174',
+                },
+              ],
+            },
+          ],
         },
       ],
     };
@@ -120,18 +137,20 @@ test('collector → jaeger, spanmetrics → prometheus exporter, logs → JSON l
       assert.match(line, /service_namespace="meridian"/);
     }
 
-    const deadline = Date.now() + 10_000;
-    let text = '';
-    while (Date.now() < deadline && !text.includes('probe log')) {
-      text = existsSync(logsFile) ? readFileSync(logsFile, 'utf8') : '';
-      if (!text.includes('probe log')) await delay(250);
+    // The log record is in the store, found by its trace id, with the span id and the service beside it.
+    const deadline = Date.now() + 15_000;
+    let found: Record<string, string>[] = [];
+    while (Date.now() < deadline && found.length === 0) {
+      found = await logsStore.query('trace_id:5b8efff798038103d269b633813fc60c');
+      if (found.length === 0) await delay(250);
     }
-    const line = text.split('\n').find((l) => l.includes('probe log'));
-    assert.ok(line, `the log record did not reach ${logsFile}:\n${collector.output()}`);
-    const parsed = JSON.parse(line) as { resourceLogs?: unknown[] };
-    assert.ok(Array.isArray(parsed.resourceLogs), 'logs file line is not an OTLP/JSON export request');
+    assert.equal(found.length, 1, `the log record did not reach VictoriaLogs by its trace id:\n${collector.output()}\n${logsStore.output()}`);
+    assert.equal(found[0]._msg, 'probe log');
+    assert.equal(found[0].span_id, 'eee19b7ec3c1b174');
+    assert.equal(found[0]['service.name'], service);
   } finally {
     await collector?.stop();
+    await logsStore?.stop();
     await jaeger.stop();
   }
 });

@@ -222,13 +222,13 @@ export interface CollectorPorts {
   prom: number;
   health: number;
   telemetry: number;
+  /** LOGS_STORE_OTLP_ENDPOINT's port (VictoriaLogs): nothing listens there unless the env says otherwise. */
+  logsStore: number;
 }
 
 export interface Collector {
   proc: ToolProcess;
   ports: CollectorPorts;
-  /** COLLECTOR_LOGS_FILE, in a temporary folder removed by stop(). */
-  logsFile: string;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -243,10 +243,9 @@ export async function startCollector(
   env: Record<string, string> = {},
   opts: { ports?: CollectorPorts; readyTimeoutMs?: number; queueDir?: string } = {},
 ): Promise<Collector> {
-  const [grpc, http, edge, jaeger, prom, health, telemetry] = await freePorts(7);
-  const ports = opts.ports ?? { grpc, http, edge, jaeger, prom, health, telemetry };
+  const [grpc, http, edge, jaeger, prom, health, telemetry, logsStore] = await freePorts(8);
+  const ports = opts.ports ?? { grpc, http, edge, jaeger, prom, health, telemetry, logsStore };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-otelcol-'));
-  const logsFile = path.join(dir, 'logs.jsonl');
   let proc: ToolProcess;
   try {
     proc = await startTool('otelcol', [`--config=${path.join(REPO_ROOT, 'observability/collector/config.yaml')}`], {
@@ -263,7 +262,7 @@ export async function startCollector(
         COLLECTOR_HEALTH_ENDPOINT: `${HOST}:${ports.health}`,
         COLLECTOR_TELEMETRY_HOST: HOST,
         COLLECTOR_TELEMETRY_PORT: String(ports.telemetry),
-        COLLECTOR_LOGS_FILE: logsFile,
+        LOGS_STORE_OTLP_ENDPOINT: `http://${HOST}:${ports.logsStore}/insert/opentelemetry`,
         // The on-disk sending queue: the caller's folder when it must outlive a restart.
         COLLECTOR_QUEUE_DIR: opts.queueDir ?? path.join(dir, 'queue'),
         ...env,
@@ -278,13 +277,67 @@ export async function startCollector(
   return {
     proc,
     ports,
-    logsFile,
     output: () => proc.output(),
     async stop(signal) {
       await proc.stop(signal);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// VictoriaLogs, the log store of the local run and compose
+
+export interface LogsStore {
+  proc: ToolProcess;
+  port: number;
+  /** e.g. `${url}/select/vmui/`, the UI. */
+  url: string;
+  /** LogsQL over the last hour: the matching log entries (its JSON lines, parsed). */
+  query(logsql: string, limit?: number): Promise<Record<string, string>[]>;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Real VictoriaLogs on a free loopback port (or `port`), storing in a temporary folder that stop() removes. */
+export async function startVictoriaLogs(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<LogsStore> {
+  const port = opts.port ?? (await freePorts(1))[0];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-victorialogs-'));
+  const url = `http://${HOST}:${port}`;
+  let proc: ToolProcess;
+  try {
+    proc = await startTool('victoria-logs', [`-httpListenAddr=${HOST}:${port}`, `-storageDataPath=${dir}`, '-retentionPeriod=1d', '-loggerLevel=WARN'], {
+      env: baseEnv(),
+      readyUrl: `${url}/health`,
+      readyTimeoutMs: opts.readyTimeoutMs,
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    proc,
+    port,
+    url,
+    query: (logsql, limit = 1000) => queryLogs(url, logsql, limit),
+    output: () => proc.output(),
+    async stop(signal) {
+      await proc.stop(signal);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** LogsQL against a VictoriaLogs at `url` (its /select/logsql/query API, JSON lines out), over the last hour. */
+export async function queryLogs(url: string, logsql: string, limit = 1000): Promise<Record<string, string>[]> {
+  const body = new URLSearchParams({ query: logsql, limit: String(limit), start: '1h' });
+  const res = await fetch(`${url}/select/logsql/query`, { method: 'POST', body, signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  assert.equal(res.status, 200, `VictoriaLogs refused ${JSON.stringify(logsql)}: ${text.slice(0, 300)}`);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, string>);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ export const collector = dashboard({
       panels: [
         timeseries({
           title: 'Sent per exporter',
-          description: 'Items sent per second by each exporter (otlp_grpc/jaeger: traces to Jaeger; prometheus: span metrics for scraping; file/logs: the log file).',
+          description: 'Items sent per second by each exporter (otlp_grpc/jaeger: traces to Jaeger; prometheus: span metrics for scraping; otlp_http/logs: logs to VictoriaLogs; file/logs: the log file, in the cluster).',
           queries: perSignal('otelcol_exporter_sent', ['exporter'], '{{exporter}}'),
           unit: UNIT.ops,
           min: 0,
