@@ -223,7 +223,7 @@ async function fetchLogs(t) {
       time: r._time,
       offsetMs: Date.parse(r._time) - startMs,
       service: r['service.name'] ?? '?',
-      severity: r.severity ?? r.level ?? '',
+      severity: r.severity_text ?? r.severity ?? '',
       message: r._msg ?? '',
       spanId: r.span_id ?? '',
       operation: bySpan.get(r.span_id)?.operation ?? null,

@@ -19,9 +19,9 @@ const option = (/** @type {string} */ name) => {
 };
 if (flag('--help')) {
   process.stdout.write(`npm start [-- options]
-  Runs the telemetry pipeline (OpenTelemetry Collector, Jaeger, Prometheus, Alertmanager, nginx as
-  the edge ingress) and the six services as local processes on 127.0.0.1, waits until all are
-  ready and prints the URLs. Ctrl-C stops everything.
+  Runs the telemetry pipeline (OpenTelemetry Collector, Jaeger, Prometheus, Alertmanager,
+  VictoriaLogs, nginx as the edge ingress), the Meridian console and the six services as local
+  processes on 127.0.0.1, waits until all are ready and prints the URLs. Ctrl-C stops everything.
 
   --no-pipeline     services only, tracing off (no tools needed)
   --json            print the services' raw JSON log lines
@@ -33,7 +33,7 @@ if (flag('--help')) {
   COLLECTOR_EDGE_PORT, COLLECTOR_METRICS_PORT, COLLECTOR_PROMETHEUS_PORT, COLLECTOR_HEALTH_PORT,
   EDGE_INGRESS_PORT, JAEGER_UI_PORT, JAEGER_QUERY_GRPC_PORT, JAEGER_OTLP_GRPC_PORT,
   JAEGER_OTLP_HTTP_PORT, JAEGER_HEALTH_PORT, JAEGER_METRICS_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT,
-  VICTORIALOGS_PORT, ALERT_WEBHOOK_PORT (the local Alertmanager webhook sink, which prints alerts and keeps them in alerts.jsonl).
+  VICTORIALOGS_PORT, CONSOLE_PORT, ALERT_WEBHOOK_PORT (the local Alertmanager webhook sink, which prints alerts and keeps them in alerts.jsonl).
   FAULTS_UNSAFE_ENABLED=false keeps the crash, CPU-hog and memory-growth faults off (default: on
   locally; flip faults with npm run fault).
   VICTORIALOGS_RETENTION (default 1d) and VICTORIALOGS_MAX_DISK (default 1GiB) bound the log store,

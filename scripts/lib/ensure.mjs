@@ -2,7 +2,7 @@
 // Makes a fresh clone runnable: dependencies, TypeScript build, generated ONNX models.
 // Everything is skipped when already up to date, so `npm start` and `npm test` stay fast.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,24 @@ export function ensureBuild() {
   run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b']);
 }
 
+/** The newest modification time under `dir` (files only), 0 when it does not exist. @param {string} dir @returns {number} */
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  const st = statSync(dir);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(dir).map((n) => newest(path.join(dir, n))));
+}
+
+/** The console's web app (console/, Preact + Vite) into console/dist, when its sources changed. */
+export function ensureConsole() {
+  const dir = path.join(ROOT, 'console');
+  const built = path.join(dir, 'dist/index.html');
+  const sources = Math.max(newest(path.join(dir, 'src')), newest(path.join(dir, 'index.html')), newest(path.join(dir, 'vite.config.mjs')));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  step('building the console web app (vite build)');
+  run(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: dir });
+}
+
 export function ensureModels() {
   const cli = path.join(ROOT, 'services/inference/dist/src/models/generate-cli.js');
   if (!existsSync(cli)) return;
@@ -120,6 +138,7 @@ export async function ensureAll({ tools = true } = {}) {
   const toolsReady = tools ? ensureTools(Array.isArray(tools) ? tools : []) : undefined;
   ensureDependencies();
   ensureBuild();
+  ensureConsole();
   ensureModels();
   await toolsReady;
 }

@@ -1,6 +1,6 @@
 // @ts-check
 // The telemetry pipeline as local processes: collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs
-// (the log store) and nginx as the edge ingress. Configs come from observability/; only what differs locally (ports, paths, the
+// (the log store), nginx as the edge ingress, and the Meridian console over them. Configs come from observability/; only what differs locally (ports, paths, the
 // token, a certificate made for this run) is generated into the run folder.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -47,6 +47,8 @@ export function pipeline(runDir) {
       COLLECTOR_TELEMETRY_HOST: H,
       COLLECTOR_TELEMETRY_PORT: String(PORTS.collectorMetrics),
       COLLECTOR_LOG_LEVEL: 'warn',
+      // The console's page sends its own spans to the OTLP/HTTP receiver.
+      COLLECTOR_CORS_ORIGIN: `http://${H}:${PORTS.console}`,
     },
     readyUrl: `http://${H}:${PORTS.collectorHealth}/`,
     url: `OTLP grpc ${H}:${PORTS.collectorGrpc}, http http://${H}:${PORTS.collectorHttp}`,
@@ -153,6 +155,30 @@ export function pipeline(runDir) {
     url: `${ingressUrl}  (OTLP/HTTP from the edge, bearer token required)`,
   };
 
+  // The console: the web app over the backends' APIs, and the one writer of fault switches besides
+  // `npm run fault`.
+  const consoleUrl = `http://${H}:${PORTS.console}`;
+  const meridianConsole = {
+    name: 'console',
+    command: process.execPath,
+    args: [path.join(ROOT, 'scripts/local/console-server.mjs')],
+    cwd: runDir,
+    env: {
+      CONSOLE_HOST: H,
+      CONSOLE_PORT: String(PORTS.console),
+      JAEGER_URL: `http://${H}:${PORTS.jaegerUi}`,
+      PROMETHEUS_URL: `http://${H}:${PORTS.prometheus}`,
+      ALERTMANAGER_URL: `http://${H}:${PORTS.alertmanager}`,
+      LOGS_URL: logsUrl,
+      EDGE_URL: `http://${H}:${PORTS.edge}`,
+      COLLECTOR_OTLP_HTTP_URL: `http://${H}:${PORTS.collectorHttp}`,
+      FLAGS_FILE: path.join(runDir, 'flags.json'),
+    },
+    readyUrl: `${consoleUrl}/healthz`,
+    url: consoleUrl,
+    hint: '(traces with their logs, service graph, faults and scenarios, alerts)',
+  };
+
   const cloudEnv = {
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_LOGS_EXPORTER: 'otlp',
@@ -169,7 +195,7 @@ export function pipeline(runDir) {
     NODE_EXTRA_CA_CERTS: cert,
   };
   return {
-    specs: [victorialogs, collector, jaeger, prometheus, alertmanager, edgeIngress],
+    specs: [victorialogs, collector, jaeger, prometheus, alertmanager, edgeIngress, meridianConsole],
     token,
     cert,
     logsUrl,

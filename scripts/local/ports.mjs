@@ -48,6 +48,7 @@ export const PORTS = {
   prometheus: declared('PROMETHEUS_PORT', 9090),
   alertmanager: declared('ALERTMANAGER_PORT', 9093),
   victorialogs: declared('VICTORIALOGS_PORT', 9428),
+  console: declared('CONSOLE_PORT', 3030),
   alertWebhook: declared('ALERT_WEBHOOK_PORT', 9095),
 };
 

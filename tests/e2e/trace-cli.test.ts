@@ -133,10 +133,10 @@ describe('npm run trace against a real Jaeger v2 and VictoriaLogs', () => {
     // JSON-lines API (the collector's OTLP path is tested in tests/observability).
     const at = (ms: number) => new Date(Number(t0 / MS) + ms).toISOString();
     const lines = [
-      { _time: at(60), _msg: 'model exploded', severity: 'ERROR', trace_id: traceId, span_id: ids.cloud, 'service.name': 'svc-cloud' },
-      { _time: at(5), _msg: 'checkout started', severity: 'INFO', trace_id: traceId, span_id: ids.root, 'service.name': 'svc-edge' },
-      { _time: at(96), _msg: 'rendered', severity: 'INFO', trace_id: traceId, span_id: ids.render, 'service.name': 'svc-edge' },
-      { _time: at(50), _msg: 'another trace', severity: 'INFO', trace_id: oldTraceId, span_id: hex(8), 'service.name': 'svc-edge' },
+      { _time: at(60), _msg: 'model exploded', severity_text: 'ERROR', trace_id: traceId, span_id: ids.cloud, 'service.name': 'svc-cloud' },
+      { _time: at(5), _msg: 'checkout started', severity_text: 'INFO', trace_id: traceId, span_id: ids.root, 'service.name': 'svc-edge' },
+      { _time: at(96), _msg: 'rendered', severity_text: 'INFO', trace_id: traceId, span_id: ids.render, 'service.name': 'svc-edge' },
+      { _time: at(50), _msg: 'another trace', severity_text: 'INFO', trace_id: oldTraceId, span_id: hex(8), 'service.name': 'svc-edge' },
     ];
     const res = await fetch(`${logsUrl}/insert/jsonline?_stream_fields=service.name`, {
       method: 'POST',

@@ -11,7 +11,7 @@ export const LOCAL_STACK_PORT_VARS = [
   'COLLECTOR_GRPC_PORT', 'COLLECTOR_HTTP_PORT', 'COLLECTOR_EDGE_PORT', 'COLLECTOR_METRICS_PORT',
   'COLLECTOR_PROMETHEUS_PORT', 'COLLECTOR_HEALTH_PORT', 'EDGE_INGRESS_PORT', 'JAEGER_UI_PORT',
   'JAEGER_QUERY_GRPC_PORT', 'JAEGER_OTLP_GRPC_PORT', 'JAEGER_OTLP_HTTP_PORT', 'JAEGER_HEALTH_PORT',
-  'JAEGER_METRICS_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'VICTORIALOGS_PORT', 'ALERT_WEBHOOK_PORT',
+  'JAEGER_METRICS_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'VICTORIALOGS_PORT', 'CONSOLE_PORT', 'ALERT_WEBHOOK_PORT',
 ] as const;
 
 export interface StackSummary {
@@ -57,6 +57,8 @@ export class LocalStack {
       jaeger: h + p.jaegerUi,
       prometheus: h + p.prometheus,
       alertmanager: h + p.alertmanager,
+      victorialogs: h + p.victorialogs,
+      console: h + p.console,
       'collector-metrics': h + p.collectorMetrics,
       'edge-ingress': `https://127.0.0.1:${p.edgeIngress}`,
     };

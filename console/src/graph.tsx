@@ -1,0 +1,95 @@
+import { useState } from 'preact/hooks';
+import { jaegerDependencies, promQuery } from './api';
+import { usePoll } from './route';
+
+interface Stats {
+  rate: number;
+  errors: number;
+}
+
+/**
+ * Services and calls: each service's request and error rates from the span metrics (the collector's
+ * spanmetrics connector, in Prometheus), the calls between them from Jaeger's dependencies.
+ */
+export function ServiceGraph() {
+  const [stats, setStats] = useState<Record<string, Stats>>({});
+  const [edges, setEdges] = useState<{ parent: string; child: string; callCount: number }[]>([]);
+  const [error, setError] = useState('');
+  usePoll(async () => {
+    try {
+      const [calls, errors, deps] = await Promise.all([
+        promQuery('sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER"}[5m]))'),
+        promQuery('sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER",status_code="STATUS_CODE_ERROR"}[5m]))'),
+        jaegerDependencies(),
+      ]);
+      const s: Record<string, Stats> = {};
+      for (const r of calls) s[r.metric.service_name] = { rate: Number(r.value[1]), errors: 0 };
+      for (const r of errors) (s[r.metric.service_name] ??= { rate: 0, errors: 0 }).errors = Number(r.value[1]);
+      setStats(s);
+      setEdges(deps);
+      setError('');
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, 5000);
+
+  // Columns by call depth from the services nobody calls.
+  const names = [...new Set([...Object.keys(stats), ...edges.flatMap((e) => [e.parent, e.child])])].sort();
+  const depth: Record<string, number> = {};
+  const called = new Set(edges.map((e) => e.child));
+  const queue: [string, number][] = names.filter((n) => !called.has(n)).map((n) => [n, 0]);
+  while (queue.length) {
+    const [n, d] = queue.shift()!;
+    if (depth[n] !== undefined && depth[n] >= d) continue;
+    depth[n] = d;
+    if (d < names.length) for (const e of edges.filter((x) => x.parent === n)) queue.push([e.child, d + 1]);
+  }
+  for (const n of names) depth[n] ??= 0;
+  const columns: string[][] = [];
+  for (const n of names) (columns[depth[n]] ??= []).push(n);
+  const W = 220, H = 70, GX = 80, GY = 30;
+  const pos: Record<string, { x: number; y: number }> = {};
+  columns.forEach((col, i) => col.forEach((n, j) => (pos[n] = { x: 20 + i * (W + GX), y: 20 + j * (H + GY) })));
+  const width = 40 + columns.length * (W + GX);
+  const height = 40 + Math.max(1, ...columns.map((c) => c.length)) * (H + GY);
+
+  return (
+    <section>
+      <h1>Service graph</h1>
+      <p>Request and error rates per service from the span metrics (last 5 minutes); calls between services from Jaeger's dependencies (last hour).</p>
+      {error && <p class="error">{error}</p>}
+      {names.length === 0 ? (
+        <p>no traffic yet</p>
+      ) : (
+        <svg id="service-graph" width={width} height={height} viewBox={`0 0 ${width} ${height}`}>
+          <defs>
+            <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto">
+              <path d="M0,0 L10,5 L0,10 z" fill="#888" />
+            </marker>
+          </defs>
+          {edges.filter((e) => pos[e.parent] && pos[e.child]).map((e) => (
+            <g class="edge">
+              <line x1={pos[e.parent].x + W} y1={pos[e.parent].y + H / 2} x2={pos[e.child].x} y2={pos[e.child].y + H / 2} stroke="#888" marker-end="url(#arrow)" />
+              <text x={(pos[e.parent].x + W + pos[e.child].x) / 2} y={(pos[e.parent].y + pos[e.child].y + H) / 2 - 4} font-size="11" text-anchor="middle">
+                {e.callCount} calls
+              </text>
+            </g>
+          ))}
+          {names.map((n) => {
+            const s = stats[n] ?? { rate: 0, errors: 0 };
+            const failing = s.rate > 0 && s.errors / s.rate > 0.05;
+            return (
+              <g class="node" data-service={n}>
+                <rect x={pos[n].x} y={pos[n].y} width={W} height={H} rx="8" fill={failing ? '#fdecea' : '#eef4fb'} stroke={failing ? '#c0392b' : '#4a7ab5'} />
+                <text x={pos[n].x + 10} y={pos[n].y + 24} font-weight="bold">{n}</text>
+                <text x={pos[n].x + 10} y={pos[n].y + 48} font-size="12">
+                  {s.rate.toFixed(2)} req/s · {s.rate > 0 ? ((100 * s.errors) / s.rate).toFixed(1) : '0.0'}% errors
+                </text>
+              </g>
+            );
+          })}
+        </svg>
+      )}
+    </section>
+  );
+}
