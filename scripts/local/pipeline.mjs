@@ -69,7 +69,10 @@ export function pipeline(runDir) {
       JAEGER_LOG_LEVEL: 'warn',
     },
     readyUrl: `http://${H}:${PORTS.jaegerHealth}/status`,
-    url: `http://${H}:${PORTS.jaegerUi}  (API: /api/traces, /api/services)`,
+    // Built from source, Jaeger has no UI (only a placeholder page at /): its query API is what it
+    // offers here, and the console shows the traces.
+    url: `http://${H}:${PORTS.jaegerUi}/api/services`,
+    hint: '(query API only; the traces are in the console)',
   };
   const promConfig = path.join(runDir, 'prometheus.yml');
   writeFileSync(promConfig, prometheusConfig());

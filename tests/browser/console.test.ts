@@ -40,6 +40,26 @@ describe('the Meridian console in Chromium', { timeout: 600_000 }, () => {
     await page.close();
   });
 
+  test('every URL the start-up summary offers opens a working page, or is labelled as an OTLP endpoint', async (t) => {
+    const { page } = await openPage(browser);
+    const opened: string[] = [];
+    for (const [name, offered] of Object.entries(suite.stack().summary.urls)) {
+      const first = offered.split(/\s+/)[0];
+      if (!first.startsWith('http://')) {
+        assert.match(offered, /OTLP/, `${name}: ${offered} is not a page, so it says what it is`);
+        continue;
+      }
+      const res = await page.goto(first);
+      assert.ok(res && res.status() < 400, `${name}: ${first} answered ${res?.status()}`);
+      const text = await page.locator('body').innerText();
+      assert.doesNotMatch(text, /placeholder|Test Page|not found/i, `${name}: ${first} is a placeholder or a 404`);
+      opened.push(name);
+    }
+    t.diagnostic(`opened: ${opened.join(', ')}`);
+    assert.ok(opened.includes('console') && opened.includes('victorialogs') && opened.includes('jaeger'));
+    await page.close();
+  });
+
   test('a click sends an image to the edge; its trace opens with all four services, the page\'s own span and the log lines', async (t) => {
     const { page, errors } = await openPage(browser);
     await page.goto(`${url}/#/traces`);
