@@ -138,3 +138,12 @@ export async function sendImageToEdge(): Promise<{ traceId: string } & Record<st
   const blob = await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('no image'))), 'image/png'));
   return call('/api/try/edge', { method: 'POST', headers: { 'content-type': 'image/png' }, body: blob });
 }
+
+export interface PromSeries {
+  metric: Record<string, string>;
+  values: [number, string][];
+}
+export const promRange = (query: string, start: number, end: number, step: number) =>
+  call<{ data: { result: PromSeries[] } }>(`/api/prometheus/query_range?${new URLSearchParams({ query, start: String(start), end: String(end), step: String(step) })}`).then(
+    (r) => r.data.result,
+  );

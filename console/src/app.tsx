@@ -1,4 +1,5 @@
 import { Alerts } from './alerts';
+import { Dashboards } from './dashboards';
 import { Faults } from './faults';
 import { ServiceGraph } from './graph';
 import { useRoute } from './route';
@@ -8,6 +9,7 @@ import { Traces } from './traces';
 const TABS: [string, string][] = [
   ['traces', 'Traces'],
   ['graph', 'Service graph'],
+  ['dashboards', 'Dashboards'],
   ['faults', 'Faults & scenarios'],
   ['alerts', 'Alerts'],
 ];
@@ -27,7 +29,7 @@ export function App() {
         </nav>
       </header>
       <main>
-        {page === 'trace' && arg ? <TraceView id={arg} /> : page === 'faults' ? <Faults /> : page === 'alerts' ? <Alerts /> : page === 'graph' ? <ServiceGraph /> : <Traces />}
+        {page === 'trace' && arg ? <TraceView id={arg} /> : page === 'faults' ? <Faults /> : page === 'alerts' ? <Alerts /> : page === 'graph' ? <ServiceGraph /> : page === 'dashboards' ? <Dashboards uid={arg} /> : <Traces />}
       </main>
     </>
   );

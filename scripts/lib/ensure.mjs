@@ -94,7 +94,11 @@ function newest(dir) {
 export function ensureConsole() {
   const dir = path.join(ROOT, 'console');
   const built = path.join(dir, 'dist/index.html');
-  const sources = Math.max(newest(path.join(dir, 'src')), newest(path.join(dir, 'index.html')), newest(path.join(dir, 'vite.config.mjs')));
+  // The dashboards it draws are the generated Grafana JSON, bundled in.
+  const sources = Math.max(
+    ...['src', 'index.html', 'vite.config.mjs'].map((f) => newest(path.join(dir, f))),
+    newest(path.join(ROOT, 'observability/grafana/dashboards')),
+  );
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   step('building the console web app (vite build)');
   run(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: dir });
