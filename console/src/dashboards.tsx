@@ -98,7 +98,8 @@ function PanelView({ panel, vars }: { panel: Panel; vars: Record<string, string>
     async () => {
       try {
         if (jaeger) {
-          const found = await jaegerSearch({ service: jaeger.service ?? '', limit: String(jaeger.limit ?? 20), lookback: '1h' });
+          const now = Date.now() * 1000;
+          const found = await jaegerSearch({ service: jaeger.service ?? '', limit: String(jaeger.limit ?? 20), start: String(now - 3600e6), end: String(now) });
           setTraces(
             found.map((t) => {
               const root = t.spans.find((s) => !s.references.some((r) => r.refType === 'CHILD_OF')) ?? t.spans[0];
@@ -192,7 +193,7 @@ function Chart({ series, unit, height }: { series: { name: string; values: [numb
         width: el.current.clientWidth || 400,
         height: Math.max(80, height),
         legend: { show: series.length <= 6 },
-        axes: [{}, { values: (_u, ticks) => ticks.map((t) => format(t, unit)), size: 70 }],
+        axes: [{}, { values: (_u, ticks) => ticks.map((t) => format(t, unit)), size: 90 }],
         series: [{}, ...series.map((s, i) => ({ label: s.name, stroke: `hsl(${(210 + i * 67) % 360} 60% 45%)`, width: 1.5 }))],
       },
       data,
@@ -253,8 +254,9 @@ export function Dashboards({ uid }: { uid?: string }) {
       ))}
       {ready && (
         <div class="dash-grid" id="dashboard" data-uid={dashboard.uid}>
-          {allPanels(dashboard).map((p) => (
-            <PanelView panel={p} vars={vars} />
+          {/* Keyed by dashboard: a panel's state and polling never carry over to another board's. */}
+          {allPanels(dashboard).map((p, i) => (
+            <PanelView key={`${dashboard.uid}-${i}`} panel={p} vars={vars} />
           ))}
         </div>
       )}
