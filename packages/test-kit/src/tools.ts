@@ -210,6 +210,29 @@ export function startTool(name: string, args: string[], opts: StartOptions = {})
 /** Only what the tools need from the environment, so the caller's shell cannot change the config. */
 const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' });
 
+/**
+ * Starts a tool whose files live in a new temporary folder: the folder is removed when the start
+ * fails, and by the returned stop() after the process.
+ */
+async function startInTempDir(prefix: string, start: (dir: string) => Promise<ToolProcess>): Promise<{ proc: ToolProcess; dir: string; stop: (signal?: NodeJS.Signals) => Promise<void> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  let proc: ToolProcess;
+  try {
+    proc = await start(dir);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    proc,
+    dir,
+    async stop(signal) {
+      await proc.stop(signal);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The collector with observability/collector/config.yaml
 
@@ -245,10 +268,8 @@ export async function startCollector(
 ): Promise<Collector> {
   const [grpc, http, edge, jaeger, prom, health, telemetry, logsStore] = await freePorts(8);
   const ports = opts.ports ?? { grpc, http, edge, jaeger, prom, health, telemetry, logsStore };
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-otelcol-'));
-  let proc: ToolProcess;
-  try {
-    proc = await startTool('otelcol', [`--config=${path.join(REPO_ROOT, 'observability/collector/config.yaml')}`], {
+  const { proc, stop } = await startInTempDir('meridian-otelcol-', (dir) =>
+    startTool('otelcol', [`--config=${path.join(REPO_ROOT, 'observability/collector/config.yaml')}`], {
       cwd: dir,
       env: {
         ...baseEnv(),
@@ -269,20 +290,9 @@ export async function startCollector(
       },
       readyUrl: `http://${HOST}:${ports.health}/`,
       readyTimeoutMs: opts.readyTimeoutMs,
-    });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    proc,
-    ports,
-    output: () => proc.output(),
-    async stop(signal) {
-      await proc.stop(signal);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    }),
+  );
+  return { proc, ports, output: () => proc.output(), stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,30 +312,15 @@ export interface LogsStore {
 /** Real VictoriaLogs on a free loopback port (or `port`), storing in a temporary folder that stop() removes. */
 export async function startVictoriaLogs(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<LogsStore> {
   const port = opts.port ?? (await freePorts(1))[0];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-victorialogs-'));
   const url = `http://${HOST}:${port}`;
-  let proc: ToolProcess;
-  try {
-    proc = await startTool('victoria-logs', [`-httpListenAddr=${HOST}:${port}`, `-storageDataPath=${dir}`, '-retentionPeriod=1d', '-loggerLevel=WARN'], {
+  const { proc, stop } = await startInTempDir('meridian-victorialogs-', (dir) =>
+    startTool('victoria-logs', [`-httpListenAddr=${HOST}:${port}`, `-storageDataPath=${dir}`, '-retentionPeriod=1d', '-loggerLevel=WARN'], {
       env: baseEnv(),
       readyUrl: `${url}/health`,
       readyTimeoutMs: opts.readyTimeoutMs,
-    });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  return {
-    proc,
-    port,
-    url,
-    query: (logsql, limit = 1000) => queryLogs(url, logsql, limit),
-    output: () => proc.output(),
-    async stop(signal) {
-      await proc.stop(signal);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    }),
+  );
+  return { proc, port, url, query: (logsql, limit = 1000) => queryLogs(url, logsql, limit), output: () => proc.output(), stop };
 }
 
 /** LogsQL against a VictoriaLogs at `url` (its /select/logsql/query API, JSON lines out), over the last hour. */
