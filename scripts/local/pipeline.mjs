@@ -179,7 +179,7 @@ export function pipeline(runDir) {
     },
     readyUrl: `${consoleUrl}/healthz`,
     url: consoleUrl,
-    hint: '(traces with their logs, service graph, faults and scenarios, alerts)',
+    hint: '(traces with their logs, service graph, dashboards, faults and scenarios, alerts)',
   };
 
   const cloudEnv = {
