@@ -1,7 +1,8 @@
 /**
  * 5b and 9. The whole local stack as `npm start` runs it (scripts/up.mjs --no-ensure, every port
  * moved to a free one): time from the command to every service ready, and the RSS of every process
- * it runs (services, collector, Jaeger, Prometheus, Alertmanager, nginx), idle and under load.
+ * it runs (services, collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs, nginx, the console),
+ * idle and under load.
  *
  * Install, build, model generation and the first build of the tools are excluded (--no-ensure,
  * tools cached): they happen once per checkout; `npm start` prints its own total.
@@ -38,7 +39,11 @@ function components(runner: number): Map<string, number[]> {
     const exe = path.basename(cmd[0] ?? '');
     let name = environ(pid, 'OTEL_SERVICE_NAME') ?? (exe === 'otelcol' || exe.startsWith('otelcol') ? 'collector' : exe);
     if (exe === 'nginx' || cmd[0]?.startsWith('nginx')) name = 'edge-ingress (nginx)';
-    if (exe === 'node' && !environ(pid, 'OTEL_SERVICE_NAME')) continue;
+    if (exe === 'node' && !environ(pid, 'OTEL_SERVICE_NAME')) {
+      // The console's server is part of the stack; other node processes are the runner's own.
+      if (!cmd.some((a) => a.endsWith('console-server.mjs'))) continue;
+      name = 'console';
+    }
     out.set(name, [...(out.get(name) ?? []), pid]);
   }
   return out;
@@ -143,7 +148,7 @@ export const stack: Comparison = {
     ctx.figure({
       id: 'stack.rss-idle',
       item: 9,
-      label: 'Whole suite RSS idle (6 services, collector, Jaeger, Prometheus, Alertmanager, nginx)',
+      label: 'Whole suite RSS idle (6 services, collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs, nginx, console)',
       value: median(runs.map((r) => r.idle['(total)'])),
       unit: 'MiB',
       target: { op: '<=', value: 1024 },
