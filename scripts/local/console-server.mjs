@@ -58,12 +58,15 @@ function readBody(req, res, limit) {
     req.on('data', (c) => {
       size += c.length;
       if (size > limit) {
-        problem(res, 413, 'payload-too-large', 'Payload too large', `the body is limited to ${limit} bytes`);
-        req.destroy();
-        resolve(undefined);
+        if (!res.headersSent) {
+          // Answered at once; the rest of the body is read and dropped, so the answer is not cut off.
+          res.setHeader('connection', 'close');
+          problem(res, 413, 'payload-too-large', 'Payload too large', `the body is limited to ${limit} bytes`);
+          resolve(undefined);
+        }
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => size <= limit && resolve(Buffer.concat(chunks)));
     req.on('error', () => resolve(undefined));
   });
 }
