@@ -85,7 +85,16 @@ export class LocalStack {
       detached: true,
     });
     for (const s of [this.child.stdout!, this.child.stderr!]) {
-      s.on('data', (c: Buffer) => this.output.push(...c.toString('utf8').split('\n').filter(Boolean)));
+      // Whole lines only: a chunk may end in the middle of one, which is kept for the next chunk.
+      let partial = '';
+      s.on('data', (c: Buffer) => {
+        const lines = (partial + c.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        this.output.push(...lines.filter(Boolean));
+      });
+      s.on('end', () => {
+        if (partial) this.output.push(partial);
+      });
     }
     const until = Date.now() + timeoutMs;
     while (!existsSync(summaryFile)) {
@@ -97,6 +106,12 @@ export class LocalStack {
       await new Promise((r) => setTimeout(r, 200));
     }
     this.summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as StackSummary;
+    // The summary file is written before the ready message is printed: wait for that line too, so
+    // a test that reads the output sees it.
+    for (const until2 = Date.now() + 10_000; !this.output.some((l) => l.includes('Meridian is ready')); ) {
+      if (this.child.exitCode !== null || Date.now() > until2) throw new Error(`npm start wrote its summary but printed no ready line:\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   tail(n = 40): string {
