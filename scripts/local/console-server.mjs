@@ -164,7 +164,12 @@ const TYPES = /** @type {Record<string, string>} */ ({ '.html': 'text/html; char
 
 /** @param {URL} url @param {http.ServerResponse} res */
 function staticFile(url, res) {
-  const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+  let rel;
+  try {
+    rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+  } catch {
+    return problem(res, 400, 'invalid-path', 'Invalid path', 'the path is not valid percent-encoding');
+  }
   const file = path.resolve(CONFIG.webDir, rel);
   if (!file.startsWith(CONFIG.webDir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
     if (!existsSync(path.join(CONFIG.webDir, 'index.html'))) return problem(res, 503, 'not-built', 'The console is not built', `no ${CONFIG.webDir}/index.html: run npm run build`);
@@ -181,8 +186,8 @@ function staticFile(url, res) {
 }
 
 const server = http.createServer(async (req, res) => {
-  const url = new URL(req.url ?? '/', 'http://console.local');
   try {
+    const url = new URL(req.url ?? '/', 'http://console.local');
     if (url.pathname === '/healthz') return json(res, { ok: true });
     if (url.pathname === '/api/config') return json(res, { collectorOtlpHttp: CONFIG.collectorOtlpHttp, flagsFile: CONFIG.flagsFile });
     if (url.pathname.startsWith('/api/faults')) return await faults(req, res, url);

@@ -115,6 +115,7 @@ describe('console server', () => {
     assert.equal((await fetch(`${base}/runbooks/Nothing.md`)).status, 404);
     assert.equal((await fetch(`${base}/`)).status, 503);
     assert.equal((await fetch(`${base}/..%2f..%2fpackage.json`)).status, 503);
+    assert.equal((await fetch(`${base}/%E0%A4%A`)).status, 400, 'a malformed percent-encoding');
     assert.equal((await fetch(`${base}/healthz`)).status, 200, 'still serving');
   });
 
