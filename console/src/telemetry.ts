@@ -11,7 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, WebTracerProvider } from '@opentelemetry/sdk-trace-web';
 
 export async function startTelemetry(): Promise<void> {
-  const config = (await (await fetch('/api/config')).json()) as { collectorOtlpHttp: string };
+  const config = (await (await fetch('/api/config', { signal: AbortSignal.timeout(5_000) })).json()) as { collectorOtlpHttp: string };
   const exporter = new OTLPTraceExporter({ url: `${config.collectorOtlpHttp}/v1/traces` });
   const provider = new WebTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'meridian-console', 'service.namespace': 'meridian', 'deployment.environment': 'local' }),

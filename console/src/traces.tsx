@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { jaegerOperations, jaegerSearch, jaegerServices, sendImageToEdge, type JaegerTrace } from './api';
 import { isError, ms, tagValue } from './format';
 import { go } from './route';
@@ -35,8 +35,12 @@ export function Traces() {
   const [operations, setOperations] = useState<string[]>([]);
   const [form, setForm] = useState({ service: '', operation: '', minDuration: '', errors: false, synthetic: 'any' });
   const [rows, setRows] = useState<Row[] | undefined>();
+  // Which search the table shows (errors only or not), for a reader of the page to tell.
+  const [shownErrorsOnly, setShownErrorsOnly] = useState(false);
   const [error, setError] = useState('');
   const [sent, setSent] = useState<string>('');
+  // Only the latest search may fill the table: an earlier one that answers later is dropped.
+  const latest = useRef(0);
 
   useEffect(() => {
     jaegerServices().then((s) => {
@@ -50,6 +54,7 @@ export function Traces() {
 
   async function search(e?: Event) {
     e?.preventDefault();
+    const mine = ++latest.current;
     setError('');
     const q: Record<string, string> = { service: form.service, limit: '40', lookback: '1h', start: String((Date.now() - 3600_000) * 1000), end: String(Date.now() * 1000) };
     if (form.operation) q.operation = form.operation;
@@ -64,9 +69,12 @@ export function Traces() {
         .filter((r) => !form.errors || r.error)
         .sort((a, b) => b.start - a.start)
         .slice(0, 40);
-      setRows(found);
+      if (mine === latest.current) {
+        setRows(found);
+        setShownErrorsOnly(form.errors);
+      }
     } catch (err) {
-      setError((err as Error).message);
+      if (mine === latest.current) setError((err as Error).message);
     }
   }
   useEffect(() => {
@@ -137,7 +145,7 @@ export function Traces() {
       </form>
       {error && <p class="error">{error}</p>}
       {rows && (
-        <table class="traces">
+        <table class="traces" data-errors-only={String(shownErrorsOnly)}>
           <thead>
             <tr>
               <th>started</th>

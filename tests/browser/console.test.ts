@@ -1,7 +1,8 @@
 // The Meridian console (scripts/local/console-server.mjs + console/) in real Chromium, against the
 // stack `npm start` runs: every page loads without a console error; a click sends an image to the
 // edge and the answer's trace opens with the spans of all four services, the browser's own span and
-// the trace's log lines; a fault switched on in the page fires its alert, which the page shows.
+// the trace's log lines; a fault switched on in the page fires its alert, which the page shows; the
+// service graph and the errors-only search then show that traffic.
 // Screenshots in .cache/test-output/screenshots/.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,6 +150,30 @@ describe('the Meridian console in Chromium', { timeout: 600_000 }, () => {
     await poll('the flag is off in the file', async () => (JSON.parse(readFileSync(flagsFile, 'utf8')).flags['service-b.error-share'].defaultVariant === 'off' ? true : undefined), 10_000);
     // The refused switch logged a 400 in the console; anything else is an error of the page.
     assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [], 'no other console error');
+    await page.close();
+  });
+
+  test('after that traffic: the service graph draws the services with their rates and the call between them; the errors-only search lists only failed traces', async (t) => {
+    const { page, errors } = await openPage(browser);
+    await page.goto(`${url}/#/graph`);
+    for (const svc of ['service-a', 'service-b']) {
+      const node = page.locator(`#service-graph g.node[data-service="${svc}"]`);
+      await node.waitFor({ timeout: 30_000 });
+      assert.match(await node.textContent() ?? '', /\d+\.\d\d req\/s/, `${svc} shows its request rate`);
+    }
+    await poll('a call drawn between the services', async () => ((await page.locator('#service-graph g.edge').count()) > 0 ? true : undefined), 30_000, 1000);
+    t.diagnostic(`graph: ${await screenshot(page, 'console-graph')}`);
+
+    // service-b answered 500s during the scenario: the errors-only search shows those, and only those.
+    await page.goto(`${url}/#/traces`);
+    await page.locator('select[name="service"]').selectOption('service-b');
+    await page.locator('input[name="errors"]').check();
+    await page.locator('form.search button[type="submit"]').click();
+    const table = page.locator('table.traces[data-errors-only="true"]');
+    await poll('failed service-b traces listed by the errors-only search', async () => ((await table.locator('tbody tr.failed').count()) > 0 ? true : undefined), 30_000, 1000);
+    const rows = await table.locator('tbody tr').count();
+    assert.equal(await table.locator('tbody tr.failed').count(), rows, 'every listed trace failed');
+    assert.deepEqual(errors, [], 'no console error');
     await page.close();
   });
 });
