@@ -16,6 +16,7 @@ import { ConfigError, loadConfigOrExit } from './config';
 import { connectionLimitOptions, installBodyDiscard, installContentEncodingCheck } from './connection-limits';
 import { contractResourceAttributes } from './telemetry/resource';
 import { shutdownTelemetry } from './telemetry/shutdown';
+import { installUntracedRequests } from './telemetry/untraced-paths';
 import { closeProbes, listenForProbes } from './probe-listener';
 import type { Server } from 'node:http';
 
@@ -75,6 +76,7 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  installUntracedRequests(fastify);
   installHttpMetrics(fastify);
   installRequestLogging(fastify);
   installContentEncodingCheck(fastify);

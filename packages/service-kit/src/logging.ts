@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { PinoLogger, type Params } from 'nestjs-pino';
 // Not in nestjs-pino's index: the AsyncLocalStorage from which its PinoLogger and Logger take the
@@ -106,7 +107,7 @@ export function loggerOptions(serviceName: string, level: string): Params {
  * express-style middleware run through @fastify/middie: lines written while handling a request go
  * through a child logger carrying `req`, and the request ends with one "request completed" line
  * ("request errored" with `err` for a 5xx, "request aborted" when the client went away), with `res`
- * and `responseTime` in ms. The probes, /metrics and the OpenAPI document get no such line.
+ * and `responseTime` in ms, carrying the server span's trace_id and span_id. The probes, /metrics and the OpenAPI document get no such line.
  */
 export function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -115,7 +116,11 @@ export function installRequestLogging(fastify: FastifyInstance): void {
     // The root logger, made by LoggerModule from the pinoHttp options above (serializers included).
     const log = PinoLogger.root.child({ req });
     const started = Date.now();
-    const complete = (err?: Error) => {
+    // The context of the server span: the response's events fire in whatever context ended the
+    // response (often the handler's span), and the access line belongs to the server span.
+    const requestContext = context.active();
+    const complete = (err?: Error) => context.with(requestContext, writeAccessLine, undefined, err);
+    const writeAccessLine = (err?: Error) => {
       res.removeListener('close', complete);
       res.removeListener('finish', complete);
       res.removeListener('error', complete);

@@ -1,11 +1,11 @@
-import type { Tracer } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation, type HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
-import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import { FoldingTracerCache } from './folded-spans';
 import { isQuietPath } from './untraced-paths';
 
@@ -22,15 +22,38 @@ class FoldedNestInstrumentation extends NestInstrumentation {
 }
 
 /**
- * @fastify/otel names the route on the HTTP server span (http.route) and would add a `request` span
- * that repeats the server span (and, for unknown routes, a not-found handler span): those are folded
- * into the server span. The route handler itself is named by nestjs-core's span.
+ * @fastify/otel makes the HTTP server span, from Fastify's own hooks: it starts in onRequest with
+ * the caller's traceparent and ends in onSend with the status code, so it knows the route template
+ * from the start. instrumentation-http did this per request with far more work (a URL parsed, the
+ * request and response emitters bound to the context, attributes read twice); it now makes only the
+ * client spans. The server span gets the name and attributes of the HTTP semantic conventions here,
+ * and @fastify/otel's spans inside it (the not-found handler's) are folded into it.
  */
 class FoldedFastifyOtelInstrumentation extends FastifyOtelInstrumentation {
   private readonly folding = new FoldingTracerCache(() => true);
   protected override get tracer(): Tracer {
     return this.folding.get(super.tracer);
   }
+}
+
+/** `GET /hash`, or the method alone for a path that matched no route (so names stay few). */
+export function serverSpanName(method: string, route: string | undefined): string {
+  return route ? `${method} ${route}` : method;
+}
+
+function nameServerSpan(span: Span, request: FastifyRequest): void {
+  const route = request.routeOptions.url;
+  span.updateName(serverSpanName(request.method, route));
+  const attributes: Attributes = {
+    'url.scheme': request.protocol,
+    'server.address': request.hostname,
+    'client.address': request.ip,
+    'network.protocol.version': request.raw.httpVersion,
+  };
+  if (request.port) attributes['server.port'] = request.port;
+  const agent = request.headers['user-agent'];
+  if (agent) attributes['user_agent.original'] = agent;
+  span.setAttributes(attributes);
 }
 
 /**
@@ -46,15 +69,15 @@ export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMEN
   // hook is installed but its instrumentation not yet registered is never patched afterwards.
   const auto =
     mode === 'all' ? (require('@opentelemetry/auto-instrumentations-node') as typeof import('@opentelemetry/auto-instrumentations-node')) : undefined;
-  const http: HttpInstrumentationConfig = {
-    ignoreIncomingRequestHook: (req: IncomingMessage) => isQuietPath(req.url),
-  };
+  // Client spans only: the server span is @fastify/otel's.
+  const http: HttpInstrumentationConfig = { disableIncomingRequestInstrumentation: true };
   const fastify = new FoldedFastifyOtelInstrumentation({
     registerOnInitialization: true,
     // No span per Fastify hook nor for the handler: nestjs-core's span names the handler.
     instrumentHooks: false,
     instrumentHandler: false,
     ignorePaths: (route) => isQuietPath(route.url),
+    requestHook: nameServerSpan,
   }) as unknown as Instrumentation;
   const nest = new FoldedNestInstrumentation();
   if (auto) {
@@ -65,5 +88,9 @@ export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMEN
     });
     return [...all, nest, fastify];
   }
-  return [new HttpInstrumentation(http), nest, new PinoInstrumentation(), new UndiciInstrumentation(), fastify];
+  // Log lines are sent as OTLP log records only when a logs exporter is configured; otherwise the
+  // instrumentation would still parse every line for a logger that drops it.
+  const logsExporter = (process.env.OTEL_LOGS_EXPORTER ?? '').trim().toLowerCase();
+  const pino = new PinoInstrumentation({ disableLogSending: logsExporter === '' || logsExporter === 'none' });
+  return [new HttpInstrumentation(http), nest, pino, new UndiciInstrumentation(), fastify];
 }

@@ -1,3 +1,7 @@
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import type { FastifyInstance } from 'fastify';
+
 /** Routes that are polled by probes and scrapers: never traced, never counted as traffic. */
 export const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthy', '/ready', '/metrics']);
 
@@ -23,3 +27,15 @@ export function isQuietPath(url: string | undefined): boolean {
 
 /** Never slowed or failed by the latency and error faults (readiness-fail acts on /ready itself). */
 export const isUnfaultedPath = isQuietPath;
+
+/**
+ * Requests to the quiet paths run with tracing suppressed, so that no instrumentation inside them
+ * (nestjs-core's handler span, a client call) starts a trace of its own: the server span is left
+ * out for them by @fastify/otel's ignorePaths, and nothing else may stand in for it.
+ */
+export function installUntracedRequests(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (isQuietPath(request.url)) context.with(suppressTracing(context.active()), done);
+    else done();
+  });
+}
