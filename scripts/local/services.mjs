@@ -1,5 +1,6 @@
 // @ts-check
 // The six service processes of the local stack, run from their built output exactly as in a container.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../lib/ensure.mjs';
 import { PORTS } from './ports.mjs';
@@ -20,6 +21,9 @@ import { PORTS } from './ports.mjs';
 
 const H = '127.0.0.1';
 
+/** Node's flags for every service process, shared with the images and the bench. */
+const NODE_FLAGS = /** @type {{ flags: string[] }} */ (JSON.parse(readFileSync(path.join(ROOT, 'packages/service-kit/node-flags.json'), 'utf8'))).flags;
+
 /**
  * @param {Record<string, string>} telemetryEnv OTEL_* settings for cloud services
  * @param {Record<string, string>} [edgeTelemetryEnv] OTEL_* settings for the edge (through the ingress)
@@ -31,7 +35,7 @@ export function serviceSpecs(telemetryEnv, edgeTelemetryEnv = telemetryEnv, faul
   const svc = (folder, name, port, env, otel = telemetryEnv) => ({
     name,
     command: process.execPath,
-    args: ['--require', '@meridian/service-kit/register', 'dist/src/main.js'],
+    args: [...NODE_FLAGS, '--require', '@meridian/service-kit/register', 'dist/src/main.js'],
     cwd: path.join(ROOT, 'services', folder),
     env: { HOST: H, PORT: String(port), OTEL_SERVICE_NAME: name, ...otel, ...faultEnv, ...env },
     readyUrl: `http://${H}:${port}/ready`,
