@@ -1,6 +1,7 @@
-import { Counter, Histogram, Summary, register } from 'prom-client';
+import { Counter, Histogram, register } from 'prom-client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUntracedPath } from './telemetry/untraced-paths';
+import { WindowSummary } from './window-summary';
 
 /** The request metrics of the telemetry contract; dashboards and alerts rely on these names. */
 const labelNames = ['method', 'route', 'status_code'] as const;
@@ -28,7 +29,7 @@ export const httpRequestDuration = once(
 export const httpRequestDurationSummary = once(
   'http_request_duration_summary_seconds',
   () =>
-    new Summary({
+    new WindowSummary({
       name: 'http_request_duration_summary_seconds',
       help: 'HTTP request duration in seconds (quantiles over the last 10 minutes)',
       labelNames,
