@@ -107,7 +107,8 @@ export function loggerOptions(serviceName: string, level: string): Params {
  * express-style middleware run through @fastify/middie: lines written while handling a request go
  * through a child logger carrying `req`, and the request ends with one "request completed" line
  * ("request errored" with `err` for a 5xx, "request aborted" when the client went away), with `res`
- * and `responseTime` in ms, carrying the server span's trace_id and span_id. The probes, /metrics and the OpenAPI document get no such line.
+ * and `responseTime` in ms, carrying the server span's trace_id and span_id. The probes, /metrics
+ * and the OpenAPI document get no such line.
  */
 export function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
