@@ -106,7 +106,7 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   publishFaultState();
   let faults: FaultInjector | undefined;
   if (runtime.FLAGS_FILE) {
-    // Loaded only here: the flagd provider brings in gRPC, which a service without faults does not need.
+    // Loaded only here: flagd's engine and OpenFeature, which a service without faults does not need.
     const { FaultInjector } = require('./faults/fault-injector') as typeof import('./faults/fault-injector');
     faults = new FaultInjector({
       serviceName: options.serviceName,

@@ -7,7 +7,7 @@ import { ConfigOf, env, parseConfig } from './config';
 export const RUNTIME_CONFIG = {
   /** flagd-format flag file; unset = no fault injection, the flag provider is not started. */
   FLAGS_FILE: env.optionalString(),
-  /** How often the flag file is re-read; 0 leaves change detection to the flagd provider (~5 s). */
+  /** How often the flag file is re-read; 0 = every 5 s. */
   FLAGS_POLL_MS: env.int(500, 0, 60_000),
   /** The crash, CPU-hog and memory-growth faults act only when this is true. */
   FAULTS_UNSAFE_ENABLED: env.bool(false),

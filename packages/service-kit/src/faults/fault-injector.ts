@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
-import { OpenFeature, ProviderEvents, type Client, type Logger as OpenFeatureLogger } from '@openfeature/server-sdk';
-import { FlagdProvider } from '@openfeature/flagd-provider';
+import { OpenFeature, type Client, type Logger as OpenFeatureLogger } from '@openfeature/server-sdk';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problem, sendProblem } from '../problem';
 import type { ReadinessRegistry } from '../readiness';
@@ -17,19 +16,21 @@ import {
   requestedFaults,
   UNSAFE_FAULTS,
 } from './definitions';
+import { FlagFileProvider } from './flag-file-provider';
 import { faultState, markFault, publishFaultState } from './state';
 
 export interface FaultInjectorOptions {
   serviceName: string;
-  /** flagd-format JSON file; the flagd provider reads it in-process. */
+  /** flagd-format JSON file, evaluated in-process by flagd's engine (flag-file-provider.ts). */
   flagsFile: string;
-  /** Re-read period; 0 relies on the provider's own file watch. */
+  /** Re-read period; 0 = the default, every 5 s. */
   pollMs: number;
   unsafeEnabled: boolean;
   memoryMaxMb: number;
 }
 
 const DOMAIN = 'meridian-faults';
+const DEFAULT_POLL_MS = 5000;
 /** The CPU hog works in slices: in each slice it spins for `share` of it, then yields. */
 const CPU_SLICE_MS = 100;
 const MEMORY_TICK_MS = 250;
@@ -60,16 +61,13 @@ export class FaultInjector {
   async start(): Promise<void> {
     OpenFeature.setLogger(this.openFeatureLogger());
     this.lastContent = await this.readFlagFile();
-    await OpenFeature.setProviderAndWait(DOMAIN, this.newProvider());
+    await OpenFeature.setProviderAndWait(DOMAIN, this.newProvider(this.lastContent));
     this.client = OpenFeature.getClient(DOMAIN);
-    // The provider's own watch (fs.watchFile, ~5 s) also reports changes; either path re-evaluates.
-    this.client.addHandler(ProviderEvents.ConfigurationChanged, () => this.queue(() => this.evaluate()));
     await this.evaluate();
-    if (this.options.pollMs > 0) {
-      this.pollTimer = setInterval(() => this.queue(() => this.poll()), this.options.pollMs);
-      this.pollTimer.unref();
-    }
-    this.logger.log(`fault flags from ${this.options.flagsFile} (re-read every ${this.options.pollMs || 5000} ms; unsafe faults ${this.options.unsafeEnabled ? 'enabled' : 'disabled'})`);
+    const pollMs = this.options.pollMs || DEFAULT_POLL_MS;
+    this.pollTimer = setInterval(() => this.queue(() => this.poll()), pollMs);
+    this.pollTimer.unref();
+    this.logger.log(`fault flags from ${this.options.flagsFile} (re-read every ${pollMs} ms; unsafe faults ${this.options.unsafeEnabled ? 'enabled' : 'disabled'})`);
   }
 
   /** Stops every fault and the provider; called on shutdown. */
@@ -123,14 +121,14 @@ export class FaultInjector {
     }
   }
 
-  private newProvider(): FlagdProvider {
-    return new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: this.options.flagsFile }, this.openFeatureLogger());
+  /** Throws when the content is not a flagd flag configuration. */
+  private newProvider(content: string): FlagFileProvider {
+    return new FlagFileProvider(content, this.openFeatureLogger());
   }
 
   /**
-   * The provider notices file changes through fs.watchFile's 5 s polling; this re-reads the file at
-   * pollMs and, when its content changed, loads it into a fresh provider. A file that does not
-   * parse (a half-written edit) leaves the faults in force as they were.
+   * Re-reads the file every pollMs and, when its content changed, loads it into a fresh provider.
+   * A file that does not parse (a half-written edit) leaves the faults in force as they were.
    */
   private async poll(): Promise<void> {
     if (this.stopped) return;
@@ -151,9 +149,9 @@ export class FaultInjector {
       return;
     }
     try {
-      await OpenFeature.setProviderAndWait(DOMAIN, this.newProvider());
+      await OpenFeature.setProviderAndWait(DOMAIN, this.newProvider(content));
     } catch (err) {
-      this.logger.warn(`${this.options.flagsFile} was refused by the flagd provider (${err instanceof Error ? err.message : String(err)}); keeping the faults in force`);
+      this.logger.warn(`${this.options.flagsFile} was refused by flagd's engine (${err instanceof Error ? err.message : String(err)}); keeping the faults in force`);
       return;
     }
     await this.evaluate();
