@@ -5,7 +5,7 @@ import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAll, ensurePinnedNode, LOCAL_RUN_TOOLS, ROOT, step } from './lib/ensure.mjs';
 import { startAlertSink } from './local/alert-sink.mjs';
-import { treeRss } from './local/memory.mjs';
+import { treeMemory } from './local/memory.mjs';
 import { pipeline, prepareRunDir } from './local/pipeline.mjs';
 import { busyPorts, PORTS } from './local/ports.mjs';
 import { serviceSpecs, startWaves } from './local/services.mjs';
@@ -115,13 +115,15 @@ try {
 }
 
 const seconds = (Date.now() - started) / 1000;
-const memory = treeRss(sup.pids());
+const memory = treeMemory(sup.pids());
 const url = (/** @type {string} */ name) => specs.find((s) => s.name === name)?.url ?? '';
 const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}${s.hint ? `  ${s.hint}` : ''}`);
 const summary = {
   readySeconds: seconds,
-  // The resident memory of every process it runs (and their children) at that moment.
-  rssMiB: Math.round(memory.mib),
+  // The memory of every process it runs (and their children) at that moment: resident, and
+  // proportional (shared pages counted once; null where the kernel gives no PSS).
+  rssMiB: Math.round(memory.rssMiB),
+  pssMiB: Number.isFinite(memory.pssMiB) ? Math.round(memory.pssMiB) : null,
   processes: memory.processes,
   runDir,
   ports: PORTS,
@@ -133,11 +135,18 @@ const summary = {
   pipeline: withPipeline,
   flagsFile,
 };
+/** @param {{ rssMiB: number, pssMiB: number, processes: number }} m */
+function memoryLine(m) {
+  const mib = (/** @type {number} */ x) => Math.round(x).toLocaleString('en');
+  const pss = Number.isFinite(m.pssMiB) ? `; ${mib(m.pssMiB)} MiB PSS, which counts the pages they share once` : '';
+  return `${mib(m.rssMiB)} MiB of memory (RSS of its ${m.processes} processes${pss})`;
+}
+
 const summaryFile = option('--summary');
 if (summaryFile) writeFileSync(summaryFile, JSON.stringify(summary, null, 2));
 const bold = (/** @type {string} */ t) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${t}\x1b[0m` : t);
 process.stdout.write(`
-${bold('Meridian is ready')} in ${seconds.toFixed(1)} s, using ${Math.round(memory.mib).toLocaleString('en')} MiB of memory (RSS of its ${memory.processes} processes)
+${bold('Meridian is ready')} in ${seconds.toFixed(1)} s, using ${memoryLine(memory)}
 
 ${rows.join('\n')}
 

@@ -155,8 +155,8 @@ export function cpuSeconds(pid: number, ticksPerSecond = 100): number {
 }
 
 // Resident set size in MiB: one definition, shared with the tests (test-kit).
-import { rssMiB } from '@meridian/test-kit';
-export { rssMiB };
+import { pssMiB, rssMiB } from '@meridian/test-kit';
+export { pssMiB, rssMiB };
 
 /** Every descendant of pid (children, their children, ...), from the parent ids in /proc/<pid>/stat. */
 export function descendants(pid: number): number[] {

@@ -2,7 +2,7 @@
  * 5b and 9. The whole local stack as `npm start` runs it (scripts/up.mjs --no-ensure, every port
  * moved to a free one): time from the command to every service ready, and the RSS of every process
  * it runs (services, collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs, nginx, the console),
- * idle and under load.
+ * idle and under load (and their PSS idle).
  *
  * Install, build, model generation and the first build of the tools are excluded (--no-ensure,
  * tools cached): they happen once per checkout; `npm start` prints its own total.
@@ -16,7 +16,7 @@ import { benchJpeg } from './inputs';
 import { describeLoad, runLoad, type LoadResult } from './load';
 import { EDGE_CONNECTIONS } from './memory';
 import { ROOT } from './paths';
-import { cmdline, descendants, environ, freePorts, isRunning, RssSampler, rssMiB, sleep, start, stop, failure, Tracked } from './procs';
+import { cmdline, descendants, environ, freePorts, isRunning, pssMiB, RssSampler, rssMiB, sleep, start, stop, failure, Tracked } from './procs';
 import { fmt, median } from './stats';
 
 interface Summary {
@@ -28,6 +28,8 @@ interface StackRun {
   readyS: number;
   upReportedS: number;
   idle: Record<string, number>;
+  /** PSS idle: the pages the processes share (the Node binary's code) counted once. */
+  idlePss: Record<string, number>;
   load: Record<string, number>;
 }
 
@@ -49,11 +51,11 @@ function components(runner: number): Map<string, number[]> {
   return out;
 }
 
-function rssOf(parts: Map<string, number[]>): Record<string, number> {
+function memoryOf(parts: Map<string, number[]>, of: (pid: number) => number): Record<string, number> {
   const out: Record<string, number> = {};
   let total = 0;
   for (const [name, pids] of parts) {
-    out[name] = pids.reduce((s, p) => s + (rssMiB(p) || 0), 0);
+    out[name] = pids.reduce((s, p) => s + (of(p) || 0), 0);
     total += out[name];
   }
   out['(total)'] = total;
@@ -119,15 +121,18 @@ export const stack: Comparison = {
       try {
         await sleep(ctx.settings.quick ? 2000 : 5000);
         const parts = components(runner.pid);
-        const idle = rssOf(parts);
-        ctx.log(`  idle RSS ${fmt(idle['(total)'])} MiB: ${Object.entries(idle).filter(([k]) => k !== '(total)').map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
+        const idle = memoryOf(parts, rssMiB);
+        const idlePss = memoryOf(parts, pssMiB);
+        const byPart = (m: Record<string, number>) => Object.entries(m).filter(([k]) => k !== '(total)').map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
+        ctx.log(`  idle RSS ${fmt(idle['(total)'])} MiB: ${byPart(idle)}`);
+        ctx.log(`  idle PSS ${fmt(idlePss['(total)'])} MiB: ${byPart(idlePss)}`);
         const sampler = new RssSampler(parts);
         const [ra, re] = await suiteLoad(summary.urls['service-a'], summary.urls['preprocessing-edge'], jpeg, seconds);
         const load = Object.fromEntries(sampler.stop());
         ctx.log(`  load service-a /call-service-b: ${describeLoad(ra)}`);
         ctx.log(`  load edge /preprocessing: ${describeLoad(re)}`);
-        ctx.log(`  peak RSS under load ${fmt(load['(total)'])} MiB: ${Object.entries(load).filter(([k]) => k !== '(total)').map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
-        runs.push({ readyS, upReportedS: summary.readySeconds, idle, load });
+        ctx.log(`  peak RSS under load ${fmt(load['(total)'])} MiB: ${byPart(load)}`);
+        runs.push({ readyS, upReportedS: summary.readySeconds, idle, idlePss, load });
       } finally {
         await stop(runner, 40_000, 'SIGINT');
         rmSync(dir, { recursive: true, force: true });
@@ -144,7 +149,7 @@ export const stack: Comparison = {
       detail: `rounds: ${ready.map((x) => fmt(x)).join(', ')} s; tools cached, install/build/models excluded`,
     });
     const names = Object.keys(runs[0].load).filter((k) => k !== '(total)');
-    const per = (phase: 'idle' | 'load') => names.map((n) => `${n} ${Math.round(median(runs.map((r) => r[phase][n] ?? NaN)))}`).join(', ');
+    const per = (phase: 'idle' | 'idlePss' | 'load') => names.map((n) => `${n} ${Math.round(median(runs.map((r) => r[phase][n] ?? NaN)))}`).join(', ');
     ctx.figure({
       id: 'stack.rss-idle',
       item: 9,
@@ -153,6 +158,14 @@ export const stack: Comparison = {
       unit: 'MiB',
       target: { op: '<=', value: 1024 },
       detail: per('idle'),
+    });
+    ctx.figure({
+      id: 'stack.pss-idle',
+      item: 9,
+      label: 'Whole suite PSS idle (the same processes; pages they share, such as the Node binary, counted once)',
+      value: median(runs.map((r) => r.idlePss['(total)'])),
+      unit: 'MiB',
+      detail: per('idlePss'),
     });
     ctx.figure({
       id: 'stack.rss-load',

@@ -1,5 +1,5 @@
 // observability/flags/flags.json: a valid flagd flag file (checked by flagd's own schema validator,
-// the one the flagd provider runs), one flag per service and fault, all off; and the
+// the one flagd-core runs), one flag per service and fault, all off; and the
 // `npm run fault` CLI that edits it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -18,6 +18,8 @@ export interface StackSummary {
   readySeconds: number;
   /** RSS of every process npm start runs (and their children) when it turned ready, MiB. */
   rssMiB: number;
+  /** Their PSS (shared pages counted once), MiB; null where the kernel gives no PSS. */
+  pssMiB: number | null;
   processes: number;
   runDir: string;
   ports: Record<string, number>;
