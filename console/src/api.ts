@@ -58,8 +58,6 @@ export const jaegerOperations = (service: string) =>
 /** One trace by id; undefined while it has not reached Jaeger yet. */
 export const jaegerTrace = (id: string) => call<{ found: boolean; trace?: JaegerTrace }>(`/api/trace/${id}`).then((r) => (r.found ? r.trace : undefined));
 export const jaegerSearch = (q: Record<string, string>) => call<{ data: JaegerTrace[] | null }>(`/api/jaeger/traces?${new URLSearchParams(q)}`).then((r) => r.data ?? []);
-export const jaegerDependencies = () =>
-  call<{ data: { parent: string; child: string; callCount: number }[] | null }>(`/api/jaeger/dependencies?endTs=${Date.now()}&lookback=3600000`).then((r) => r.data ?? []);
 
 // ---- Prometheus
 export interface PromSample {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { jaegerDependencies, promQuery } from './api';
+import { promQuery } from './api';
 import { usePoll } from './route';
 
 interface Stats {
@@ -7,26 +7,49 @@ interface Stats {
   errors: number;
 }
 
+interface Edge {
+  parent: string;
+  child: string;
+  rate: number;
+  errors: number;
+}
+
+const SERVER = 'traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER"';
+// Client spans name the service they call (server.service.name, set by service-kit's HttpClient).
+const CLIENT = 'traces_span_metrics_calls_total{span_kind="SPAN_KIND_CLIENT",server_service_name!=""';
+const ERROR = ',status_code="STATUS_CODE_ERROR"';
+
 /**
- * Services and calls: each service's request and error rates from the span metrics (the collector's
- * spanmetrics connector, in Prometheus), the calls between them from Jaeger's dependencies.
+ * Services and the calls between them, all from the span metrics (the collector's spanmetrics
+ * connector, in Prometheus), over the last 5 minutes: each service's request and error rates from
+ * its server spans, each call's from the caller's client spans.
  */
 export function ServiceGraph() {
   const [stats, setStats] = useState<Record<string, Stats>>({});
-  const [edges, setEdges] = useState<{ parent: string; child: string; callCount: number }[]>([]);
+  const [edges, setEdges] = useState<Edge[]>([]);
   const [error, setError] = useState('');
   usePoll(async () => {
     try {
-      const [calls, errors, deps] = await Promise.all([
-        promQuery('sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER"}[5m]))'),
-        promQuery('sum by (service_name) (rate(traces_span_metrics_calls_total{span_kind="SPAN_KIND_SERVER",status_code="STATUS_CODE_ERROR"}[5m]))'),
-        jaegerDependencies(),
+      const [calls, errors, edgeCalls, edgeErrors] = await Promise.all([
+        promQuery(`sum by (service_name) (rate(${SERVER}}[5m]))`),
+        promQuery(`sum by (service_name) (rate(${SERVER}${ERROR}}[5m]))`),
+        promQuery(`sum by (service_name, server_service_name) (rate(${CLIENT}}[5m]))`),
+        promQuery(`sum by (service_name, server_service_name) (rate(${CLIENT}${ERROR}}[5m]))`),
       ]);
       const s: Record<string, Stats> = {};
       for (const r of calls) s[r.metric.service_name] = { rate: Number(r.value[1]), errors: 0 };
       for (const r of errors) (s[r.metric.service_name] ??= { rate: 0, errors: 0 }).errors = Number(r.value[1]);
+      const key = (m: Record<string, string>) => `${m.service_name}\u0000${m.server_service_name}`;
+      const failed = new Map(edgeErrors.map((r) => [key(r.metric), Number(r.value[1])]));
       setStats(s);
-      setEdges(deps);
+      setEdges(
+        edgeCalls.map((r) => ({
+          parent: r.metric.service_name,
+          child: r.metric.server_service_name,
+          rate: Number(r.value[1]),
+          errors: failed.get(key(r.metric)) ?? 0,
+        })),
+      );
       setError('');
     } catch (err) {
       setError((err as Error).message);
@@ -47,7 +70,7 @@ export function ServiceGraph() {
   for (const n of names) depth[n] ??= 0;
   const columns: string[][] = [];
   for (const n of names) (columns[depth[n]] ??= []).push(n);
-  const W = 220, H = 70, GX = 80, GY = 30;
+  const W = 220, H = 70, GX = 140, GY = 30;
   const pos: Record<string, { x: number; y: number }> = {};
   columns.forEach((col, i) => col.forEach((n, j) => (pos[n] = { x: 20 + i * (W + GX), y: 20 + j * (H + GY) })));
   const width = 40 + columns.length * (W + GX);
@@ -56,7 +79,7 @@ export function ServiceGraph() {
   return (
     <section>
       <h1>Service graph</h1>
-      <p>Request and error rates per service from the span metrics (last 5 minutes); calls between services from Jaeger's dependencies (last hour).</p>
+      <p>Request and error rates per service, and per call between services, from the span metrics (last 5 minutes).</p>
       {error && <p class="error">{error}</p>}
       {names.length === 0 ? (
         <p>no traffic yet</p>
@@ -68,11 +91,16 @@ export function ServiceGraph() {
             </marker>
           </defs>
           {edges.filter((e) => pos[e.parent] && pos[e.child]).map((e) => (
-            <g class="edge">
-              <line x1={pos[e.parent].x + W} y1={pos[e.parent].y + H / 2} x2={pos[e.child].x} y2={pos[e.child].y + H / 2} stroke="#888" marker-end="url(#arrow)" />
-              <text x={(pos[e.parent].x + W + pos[e.child].x) / 2} y={(pos[e.parent].y + pos[e.child].y + H) / 2 - 4} font-size="11" text-anchor="middle">
-                {e.callCount} calls
+            <g class="edge" data-from={e.parent} data-to={e.child}>
+              <line x1={pos[e.parent].x + W} y1={pos[e.parent].y + H / 2} x2={pos[e.child].x} y2={pos[e.child].y + H / 2} stroke={e.rate > 0 && e.errors / e.rate > 0.05 ? '#c0392b' : '#888'} marker-end="url(#arrow)" />
+              <text x={(pos[e.parent].x + W + pos[e.child].x) / 2} y={(pos[e.parent].y + pos[e.child].y + H) / 2 - 6} font-size="11" text-anchor="middle">
+                {e.rate.toFixed(e.rate < 0.1 ? 3 : 2)} calls/s
               </text>
+              {e.errors > 0 && (
+                <text x={(pos[e.parent].x + W + pos[e.child].x) / 2} y={(pos[e.parent].y + pos[e.child].y + H) / 2 + 8} font-size="11" text-anchor="middle" fill="#c0392b">
+                  {((100 * e.errors) / e.rate).toFixed(1)}% failed
+                </text>
+              )}
             </g>
           ))}
           {names.map((n) => {

@@ -33,7 +33,7 @@ const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 
 /** Which backend paths the console may read, per backend: a fixed list, nothing else is passed on. */
 const READS = {
-  jaeger: { base: CONFIG.jaeger, prefix: '/api/', allow: /^(services|services\/[\w.-]+\/operations|traces|traces\/[0-9a-f]{1,32}|dependencies)$/ },
+  jaeger: { base: CONFIG.jaeger, prefix: '/api/', allow: /^(services|services\/[\w.-]+\/operations|traces|traces\/[0-9a-f]{1,32})$/ },
   prometheus: { base: CONFIG.prometheus, prefix: '/api/v1/', allow: /^(query|query_range|rules|alerts|targets)$/ },
   alertmanager: { base: CONFIG.alertmanager, prefix: '/api/v2/', allow: /^(alerts|status)$/ },
 };

@@ -161,7 +161,10 @@ describe('the Meridian console in Chromium', { timeout: 600_000 }, () => {
       await node.waitFor({ timeout: 30_000 });
       assert.match(await node.textContent() ?? '', /\d+\.\d\d req\/s/, `${svc} shows its request rate`);
     }
-    await poll('a call drawn between the services', async () => ((await page.locator('#service-graph g.edge').count()) > 0 ? true : undefined), 30_000, 1000);
+    // The call from service-a to service-b, from service-a's client spans in the span metrics.
+    const edge = page.locator('#service-graph g.edge[data-from="service-a"][data-to="service-b"]');
+    await poll('the call from service-a to service-b drawn', async () => ((await edge.count()) > 0 ? true : undefined), 30_000, 1000);
+    assert.match((await edge.textContent()) ?? '', /\d+\.\d\d calls\/s/, 'the call shows its rate');
     t.diagnostic(`graph: ${await screenshot(page, 'console-graph')}`);
 
     // service-b answered 500s during the scenario: the errors-only search shows those, and only those.

@@ -39,6 +39,8 @@ describe('trace of /call-service-b across service-a and service-b', () => {
     assert.ok(parent, 'service-b server span has its parent in the trace');
     assert.equal(parent.service, 'service-a');
     assert.equal(parent.kind, CLIENT, 'parent is service-a outbound client span');
+    // The span metrics' service graph relies on it: the client span names the service it calls.
+    assert.equal(parent.attributes['server.service.name'], 'service-b', 'the client span names the service it calls');
     // Every span links up to the root: nothing dangles.
     for (const s of spans) {
       let cur = s;

@@ -219,6 +219,19 @@ describe('local pipeline end to end', () => {
       const services = new Set(r.map((x) => x.metric.service_name));
       return services.has('service-a') && services.has('inference-ensemble') ? true : undefined;
     });
+    // The calls between services, the service graph's edges: client spans name the service called.
+    const calls = [
+      ['service-a', 'service-b'],
+      ['preprocessing-edge', 'inference-ensemble'],
+      ['inference-ensemble', 'inference-efficientnetb0'],
+      ['inference-ensemble', 'inference-mobilenetv2'],
+    ];
+    const seen = await poll('span metrics of every call between services, by caller and callee', async () => {
+      const r = await promQuery('sum by (service_name, server_service_name) (traces_span_metrics_calls_total{span_kind="SPAN_KIND_CLIENT"})');
+      const have = r.filter((x) => x.metric.server_service_name).map((x) => `${x.metric.service_name} -> ${x.metric.server_service_name}`);
+      return calls.every(([from, to]) => have.includes(`${from} -> ${to}`)) ? have : undefined;
+    });
+    assert.deepEqual(seen.sort(), calls.map(([from, to]) => `${from} -> ${to}`).sort(), 'no call to a service that was not called');
   });
 
   test('Prometheus serves its own web UI (v3, built from source): the targets, rules and alerts pages and their scripts load', async () => {

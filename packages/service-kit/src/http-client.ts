@@ -7,9 +7,13 @@ import { Gauge, register } from 'prom-client';
 import { faultState, markFault } from './faults/state';
 import { ProblemException } from './problem';
 import { runtimeConfig } from './runtime-config';
+import { withPeerService } from './telemetry/peer-service';
 
 export interface HttpClientOptions {
-  /** Name of the peer, used in error details ("service-b did not answer within 2000 ms") and as the breaker's `peer` label. */
+  /**
+   * Name of the peer, its service.name: in error details ("service-b did not answer within 2000 ms"),
+   * as the breaker's `peer` label, and as `server.service.name` on the client spans.
+   */
   peer: string;
   baseURL: string;
   /** Budget of one call, retries included. */
@@ -164,7 +168,7 @@ export class HttpClient {
       }
       let res: AxiosResponse<T>;
       try {
-        res = await this.axios.request<T>({ ...config, timeout: Math.max(1, deadline - Date.now()) });
+        res = await withPeerService(this.options.peer, () => this.axios.request<T>({ ...config, timeout: Math.max(1, deadline - Date.now()) }));
       } catch (err) {
         throw this.failure(err, budgetMs);
       }

@@ -7,6 +7,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import type { FastifyRequest } from 'fastify';
 import { FoldingTracerCache } from './folded-spans';
+import { peerServiceAttributes } from './peer-service';
 import { isQuietPath } from './untraced-paths';
 
 /**
@@ -69,8 +70,8 @@ export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMEN
   // hook is installed but its instrumentation not yet registered is never patched afterwards.
   const auto =
     mode === 'all' ? (require('@opentelemetry/auto-instrumentations-node') as typeof import('@opentelemetry/auto-instrumentations-node')) : undefined;
-  // Client spans only: the server span is @fastify/otel's.
-  const http: HttpInstrumentationConfig = { disableIncomingRequestInstrumentation: true };
+  // Client spans only: the server span is @fastify/otel's. Each names the service it calls.
+  const http: HttpInstrumentationConfig = { disableIncomingRequestInstrumentation: true, startOutgoingSpanHook: peerServiceAttributes };
   const fastify = new FoldedFastifyOtelInstrumentation({
     registerOnInitialization: true,
     // No span per Fastify hook nor for the handler: nestjs-core's span names the handler.
