@@ -4,37 +4,25 @@
  * Configured by the standard OTEL_* variables (endpoint, protocol, sampler, exporters, propagators).
  * OTEL_SDK_DISABLED=true leaves the SDK out entirely.
  */
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { diag, DiagConsoleLogger } from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { detectResources } from '@opentelemetry/resources';
+import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { runtimeConfig } from '../runtime-config';
 import { BaggageSpanProcessor } from './baggage-span-processor';
 import { buildInstrumentations } from './instrumentations';
 import { contractResource } from './resource';
+import { batchLogSettingsFromEnv, exporterFromEnv, otlpLogExporter, otlpSpanExporter, propagatorFromEnv, resourceDetectorsFromEnv } from './sdk-env';
 import { setTelemetryShutdown } from './shutdown';
 import { SpanBuffer, spanBufferMetrics } from './span-buffer';
-
-/** Requires only the exporter of the configured protocol (@opentelemetry/sdk-node 0.223 still loads every exporter for its own env handling). */
-function traceExporter(): SpanExporter {
-  const protocol =
-    process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
-  if (protocol === 'grpc') {
-    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc');
-    return new OTLPTraceExporter();
-  }
-  if (protocol === 'http/json') {
-    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-    return new OTLPTraceExporter();
-  }
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter();
-}
 
 /** The exporter behind a bounded buffer that rides out collector outages (span-buffer.ts). */
 function bufferedExporter(maxSpans: number, shutdownMs: number): SpanExporter {
   let buffer: SpanBuffer | undefined;
   const counters = spanBufferMetrics(() => buffer);
-  buffer = new SpanBuffer(traceExporter(), {
+  buffer = new SpanBuffer(otlpSpanExporter(), {
     maxSpans,
     shutdownTimeoutMs: shutdownMs,
     onExported: counters.onExported,
@@ -56,23 +44,47 @@ function start(): void {
     // A bad setting: the service stops at startup with the one line that names it (startService).
     return;
   }
-  const tracesOff = (process.env.OTEL_TRACES_EXPORTER ?? '').toLowerCase() === 'none';
+  const env = process.env;
+  const logLevel = env.OTEL_LOG_LEVEL;
+  if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+  // The contract's attributes, then the detected ones (OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
+  // among them) over them, as the SDK merges them.
+  const resource = contractResource().merge(detectResources({ detectors: resourceDetectorsFromEnv(env) }));
+
   // 3 s, or half the shutdown bound if that is less, so the rest of a graceful shutdown still fits in it.
-  const exporter = () => bufferedExporter(runtime.TELEMETRY_BUFFER_MAX_SPANS, Math.min(3000, runtime.SHUTDOWN_TIMEOUT_MS / 2));
-  // The baggage processor runs first so attributes are on the span before it is exported.
-  const spanProcessors = tracesOff ? [] : [new BaggageSpanProcessor(), new BatchSpanProcessor(exporter())];
-  // Metrics are served in Prometheus format at /metrics by the app; the SDK's OTLP metrics stay off
-  // unless OTEL_METRICS_EXPORTER asks for them.
-  process.env.OTEL_METRICS_EXPORTER ??= 'none';
-  // Logs go to stdout through pino; OTLP logs only when OTEL_LOGS_EXPORTER=otlp.
-  process.env.OTEL_LOGS_EXPORTER ??= 'none';
-  const sdk = new NodeSDK({
-    resource: contractResource(),
-    spanProcessors,
-    instrumentations: buildInstrumentations(),
+  const shutdownMs = Math.min(3000, runtime.SHUTDOWN_TIMEOUT_MS / 2);
+  const traces = exporterFromEnv(env, 'OTEL_TRACES_EXPORTER', 'otlp');
+  const spanExporter: SpanExporter | undefined =
+    traces === 'otlp' ? bufferedExporter(runtime.TELEMETRY_BUFFER_MAX_SPANS, shutdownMs) : traces === 'console' ? new ConsoleSpanExporter() : undefined;
+  // The baggage processor runs first so attributes are on the span before it is exported. The
+  // batch processor reads OTEL_BSP_*, the provider OTEL_TRACES_SAMPLER(_ARG) and the span limits.
+  const spanProcessors: SpanProcessor[] = spanExporter ? [new BaggageSpanProcessor(), new BatchSpanProcessor(spanExporter)] : [];
+  const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
+  // The AsyncLocalStorage context manager, and the propagators of OTEL_PROPAGATORS (null: none).
+  const propagator = propagatorFromEnv(env);
+  tracerProvider.register({ propagator });
+
+  // Logs go to stdout through pino; also as OTLP log records when OTEL_LOGS_EXPORTER asks for them.
+  const shutdowns: (() => Promise<void>)[] = [() => tracerProvider.shutdown()];
+  const logsTo = exporterFromEnv(env, 'OTEL_LOGS_EXPORTER', 'none');
+  if (logsTo !== 'none') {
+    const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
+    const sdkLogs = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+    const exporter = logsTo === 'otlp' ? otlpLogExporter(env) : new sdkLogs.ConsoleLogRecordExporter();
+    const loggerProvider = new sdkLogs.LoggerProvider({ resource, processors: [new sdkLogs.BatchLogRecordProcessor({ exporter, ...batchLogSettingsFromEnv(env) })] });
+    logs.setGlobalLoggerProvider(loggerProvider);
+    shutdowns.push(() => loggerProvider.shutdown());
+  }
+  // Metrics are served in Prometheus format at /metrics by the app, not through the SDK.
+  const metrics = (env.OTEL_METRICS_EXPORTER ?? '').trim();
+  if (metrics && metrics.toLowerCase() !== 'none') {
+    process.stderr.write(`telemetry: OTEL_METRICS_EXPORTER=${metrics} is ignored: metrics are served in Prometheus format at /metrics\n`);
+  }
+
+  registerInstrumentations({ instrumentations: buildInstrumentations(), tracerProvider });
+  setTelemetryShutdown(async () => {
+    await Promise.all(shutdowns.map((fn) => fn()));
   });
-  sdk.start();
-  setTelemetryShutdown(() => sdk.shutdown());
 }
 
 start();
