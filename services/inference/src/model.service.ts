@@ -74,6 +74,11 @@ export class ModelService implements OnModuleInit {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      // No CPU memory arena and no pre-planned memory pattern: one image at a time needs neither,
+      // and without them each model process holds 5-19 MiB less, for 0-5 % more time per run
+      // (measured on both models, three runs each).
+      enableCpuMemArena: false,
+      enableMemPattern: false,
     });
     const problem = checkSignature(session);
     if (problem) throw new Error(problem);
