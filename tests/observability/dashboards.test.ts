@@ -402,9 +402,12 @@ describe('every query of the overview, service, edge-pipeline and collector dash
     ];
     assert.deepEqual(problems, [], `${problems.length} dashboard queries without data (traffic statuses seen: ${seen}):\n${problems.join('\n')}`);
 
-    // The $service variable's query lists the value the queries above were run with.
-    const jobs = await request(`${prometheus}/api/v1/label/job/values?match[]=up`);
-    assert.ok((jobs.json?.data as string[]).includes(GRAFANA_VALUES.service), `label_values(up, job): ${jobs.text}`);
+    // The $service variable's query lists the value the queries above were run with, and only the
+    // services: the pipeline's own jobs (Prometheus, Jaeger, the collector) have no requests to show.
+    const jobs = await request(`${prometheus}/api/v1/label/job/values?match[]=http_requests_total`);
+    const listed = jobs.json?.data as string[];
+    assert.ok(listed.includes(GRAFANA_VALUES.service), `label_values(http_requests_total, job): ${jobs.text}`);
+    assert.ok(!listed.includes('prometheus') && !listed.includes('otel-collector'), `only services listed: ${jobs.text}`);
 
     // The Jaeger panel's search (service, limit) finds traces.
     const searches = loadDashboards().flatMap(({ d }) =>

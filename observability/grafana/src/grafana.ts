@@ -329,7 +329,7 @@ export function datasourceVariable(name: string, pluginType: string, label: stri
 export interface QueryVariableOptions {
   name: string;
   label: string;
-  /** Prometheus variable query, e.g. `label_values(up, job)`. */
+  /** Prometheus variable query, e.g. `label_values(http_requests_total, job)`. */
   query: string;
   includeAll?: boolean;
   multi?: boolean;

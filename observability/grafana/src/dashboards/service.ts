@@ -10,7 +10,8 @@ export const service = dashboard({
   tags: ['meridian'],
   variables: [
     datasourceVariable('datasource', 'prometheus', 'Prometheus'),
-    queryVariable({ name: 'service', label: 'Service', query: 'label_values(up, job)' }),
+    // Every Meridian service answers HTTP and counts it; the pipeline's own jobs do not.
+    queryVariable({ name: 'service', label: 'Service', query: 'label_values(http_requests_total, job)' }),
   ],
   rows: [
     {
