@@ -1,12 +1,14 @@
 // @ts-check
 // `npm start`: the whole suite and its telemetry pipeline as local processes, with readable prefixed
 // output. Waits until everything is ready, prints the URLs; Ctrl-C stops it all.
+import { spawn } from 'node:child_process';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import readline from 'node:readline';
 import path from 'node:path';
 import { ensureAll, ensurePinnedNode, LOCAL_RUN_TOOLS, ROOT, step } from './lib/ensure.mjs';
 import { startAlertSink } from './local/alert-sink.mjs';
 import { treeMemory } from './local/memory.mjs';
-import { pipeline, prepareRunDir } from './local/pipeline.mjs';
+import { persesInstalled, persesUrl, pipeline, prepareRunDir } from './local/pipeline.mjs';
 import { busyPorts, PORTS } from './local/ports.mjs';
 import { serviceSpecs, startWaves } from './local/services.mjs';
 import { Supervisor } from './local/supervisor.mjs';
@@ -47,7 +49,10 @@ if (flag('--help')) {
 // The Node the images run (versions.env), fetched where this machine's is older.
 await ensurePinnedNode();
 const withPipeline = !flag('--no-pipeline');
-if (!flag('--no-ensure')) await ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS });
+// Perses (the dashboards) is the last tool to build on a first run: it is built once the rest of the
+// stack is ready, and joins it then, so the first start is not the longer for it.
+const persesLater = withPipeline && !flag('--no-ensure') && !persesInstalled();
+if (!flag('--no-ensure')) await ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS.filter((t) => !(persesLater && t === 'perses')) });
 const started = Date.now();
 
 const SERVICE_PORT_KEYS = ['serviceA', 'serviceB', 'edge', 'ensemble', 'efficientnetb0', 'mobilenetv2'];
@@ -68,7 +73,7 @@ const flagsFile = path.join(runDir, 'flags.json');
 copyFileSync(path.join(ROOT, 'observability/flags/flags.json'), flagsFile);
 const faultEnv = { FLAGS_FILE: flagsFile, FAULTS_UNSAFE_ENABLED: process.env.FAULTS_UNSAFE_ENABLED ?? 'true' };
 
-const pipe = withPipeline ? pipeline(runDir) : undefined;
+const pipe = withPipeline ? pipeline(runDir, { perses: !persesLater && persesInstalled() }) : undefined;
 const specs = [
   ...(pipe?.specs ?? []),
   ...serviceSpecs(pipe?.cloudEnv ?? { OTEL_TRACES_EXPORTER: 'none' }, pipe?.edgeEnv, faultEnv),
@@ -85,6 +90,7 @@ async function shutdown(code) {
   if (shuttingDown) return;
   shuttingDown = true;
   step('stopping (SIGTERM, the services first, then the pipeline)');
+  persesBuild?.kill('SIGTERM');
   // The reverse of the start order: what calls stops before what it calls, the collector last but
   // for its backends, so the services' last spans are still exported.
   await sup.stopAll(startWaves(specs).map((wave) => wave.map((spec) => spec.name)).reverse());
@@ -114,10 +120,36 @@ try {
   await shutdown(1);
 }
 
+/** install.sh perses, then Perses started with the rest; its output prefixed with its name. */
+/** @type {import('node:child_process').ChildProcess | undefined} */
+let persesBuild;
+function buildAndStartPerses() {
+  if (!pipe) return;
+  sup.print('perses', 'building Perses and its plugins (first run only, about 3 minutes); it joins the stack when built');
+  const child = spawn('bash', [path.join(ROOT, 'scripts/tools/install.sh'), 'perses'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  persesBuild = child;
+  for (const stream of [child.stdout, child.stderr]) readline.createInterface({ input: stream }).on('line', (line) => sup.print('perses', line));
+  child.on('exit', async (code) => {
+    persesBuild = undefined;
+    if (shuttingDown) return;
+    if (code !== 0) return sup.print('perses', `not built (install.sh perses exited ${code}): the dashboards are still drawn by the console`);
+    const spec = pipe.perses();
+    specs.push(spec);
+    sup.start(spec);
+    try {
+      await sup.waitReady(spec, 60_000);
+      sup.print('perses', `ready: ${spec.url}  ${spec.hint ?? ''}`);
+    } catch (err) {
+      sup.print('perses', `${err instanceof Error ? err.message : err}`);
+    }
+  });
+}
+
 const seconds = (Date.now() - started) / 1000;
 const memory = treeMemory(sup.pids());
 const url = (/** @type {string} */ name) => specs.find((s) => s.name === name)?.url ?? '';
 const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}${s.hint ? `  ${s.hint}` : ''}`);
+if (pipe && persesLater) rows.splice(specs.findIndex((s) => s.name === 'alertmanager') + 1, 0, `  ${'perses'.padEnd(26)} ${persesUrl()}  (the dashboards; being built on this first run, about 3 minutes)`);
 const summary = {
   readySeconds: seconds,
   // The memory of every process it runs (and their children) at that moment: resident, and
@@ -157,3 +189,4 @@ ${withPipeline ? `  trace: npm run trace -- --service service-a      (waterfall 
 
 Press Ctrl-C to stop.
 `);
+if (persesLater) buildAndStartPerses();

@@ -111,7 +111,7 @@ export function ensureModels() {
 }
 
 /** What the local run (`npm start`) needs; the tests and benches take every tool. */
-export const LOCAL_RUN_TOOLS = ['otelcol', 'jaeger', 'prometheus', 'alertmanager', 'victorialogs', 'nginx', 'openssl'];
+export const LOCAL_RUN_TOOLS = ['otelcol', 'jaeger', 'prometheus', 'alertmanager', 'victorialogs', 'perses', 'nginx', 'openssl'];
 
 /**
  * The pinned tools of scripts/tools/install.sh (cached outside the checkout): these, or all of

@@ -1,10 +1,10 @@
 // @ts-check
 // The telemetry pipeline as local processes: collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs
-// (the log store), nginx as the edge ingress, and the Meridian console over them. Configs come from observability/; only what differs locally (ports, paths, the
+// (the log store), Perses (the dashboards), nginx as the edge ingress, and the Meridian console over them. Configs come from observability/; only what differs locally (ports, paths, the
 // token, a certificate made for this run) is generated into the run folder.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,16 +12,18 @@ import { ROOT } from '../lib/ensure.mjs';
 import { PORTS } from './ports.mjs';
 
 const H = '127.0.0.1';
-export const TOOLS_BIN = path.join(process.env.MERIDIAN_TOOLS_DIR ?? path.join(os.homedir(), '.cache/meridian/tools'), 'bin');
+const TOOLS_DIR = process.env.MERIDIAN_TOOLS_DIR ?? path.join(os.homedir(), '.cache/meridian/tools');
+export const TOOLS_BIN = path.join(TOOLS_DIR, 'bin');
 const OBS = path.join(ROOT, 'observability');
 
 /** @typedef {import('./services.mjs').ProcessSpec} ProcessSpec */
 
 /**
  * @param {string} runDir
- * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsUrl: string, alertsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string> }}
+ * @param {{ perses?: boolean }} [opts] perses: false leaves Perses out (npm start adds it once built)
+ * @returns {{ specs: ProcessSpec[], token: string, cert: string, logsUrl: string, alertsFile: string, cloudEnv: Record<string,string>, edgeEnv: Record<string,string>, perses: () => ProcessSpec }}
  */
-export function pipeline(runDir) {
+export function pipeline(runDir, { perses: withPerses = true } = {}) {
   const token = process.env.EDGE_OTLP_TOKEN || randomBytes(24).toString('hex');
   const { cert, key } = makeCertificate(runDir);
   const logsUrl = `http://${H}:${PORTS.victorialogs}`;
@@ -134,6 +136,7 @@ export function pipeline(runDir) {
     url: `${logsUrl}/select/vmui/`,
     hint: '(its UI; LogsQL: trace_id:<id>)',
   };
+  const perses = () => persesSpec(runDir, `http://${H}:${PORTS.prometheus}`);
   const nginxConf = path.join(runDir, 'nginx.conf');
   writeFileSync(
     nginxConf,
@@ -198,13 +201,65 @@ export function pipeline(runDir) {
     NODE_EXTRA_CA_CERTS: cert,
   };
   return {
-    specs: [victorialogs, collector, jaeger, prometheus, alertmanager, edgeIngress, meridianConsole],
+    specs: [victorialogs, collector, jaeger, prometheus, alertmanager, ...(withPerses ? [perses()] : []), edgeIngress, meridianConsole],
     token,
     cert,
     logsUrl,
     alertsFile: path.join(runDir, 'alerts.jsonl'),
     cloudEnv,
     edgeEnv,
+    perses,
+  };
+}
+
+/** Where Perses shows the suite's dashboards. */
+export const persesUrl = () => `http://${H}:${PORTS.perses}/projects/meridian`;
+
+/** Whether `scripts/tools/install.sh perses` has built Perses and its plugins. */
+export function persesInstalled() {
+  return existsSync(path.join(TOOLS_BIN, 'perses')) && existsSync(path.join(TOOLS_DIR, 'perses-plugins', 'cue-cache'));
+}
+
+/**
+ * Perses with the suite's dashboards (observability/perses/dashboards, generated from the same
+ * TypeScript as Grafana's) in the project `meridian`, over the local Prometheus through its proxy.
+ * Its plugins (scripts/tools/install.sh perses) are copied into the run folder, where Perses writes
+ * its list of them; their CUE schemas evaluate against the module cache beside them, with no registry.
+ * @param {string} runDir @param {string} prometheusUrl @returns {ProcessSpec}
+ */
+function persesSpec(runDir, prometheusUrl) {
+  const dir = path.join(runDir, 'perses');
+  const provisioning = path.join(dir, 'provisioning');
+  const installed = path.join(TOOLS_DIR, 'perses-plugins');
+  mkdirSync(provisioning, { recursive: true });
+  // Perses unzips plugin archives from here before it loads the plugins; none are used.
+  mkdirSync(path.join(dir, 'plugins-archive'));
+  cpSync(path.join(installed, 'plugins'), path.join(dir, 'plugins'), { recursive: true });
+  for (const f of readdirSync(path.join(OBS, 'perses/provisioning'))) {
+    writeFileSync(path.join(provisioning, f), fill(readFileSync(path.join(OBS, 'perses/provisioning', f), 'utf8'), { PROMETHEUS_URL: prometheusUrl }));
+  }
+  for (const f of readdirSync(path.join(OBS, 'perses/dashboards'))) cpSync(path.join(OBS, 'perses/dashboards', f), path.join(provisioning, `dashboard-${f}`));
+  const config = {
+    // A key of this run (32 characters) for the secrets Perses would store; it stores none here.
+    security: { readonly: false, enable_auth: false, cookie: { secure: false }, encryption_key: randomBytes(16).toString('hex') },
+    // Case-sensitive: otherwise Perses lower-cases the whole folder path when it lists resources,
+    // and finds none where the run folder's path has a capital letter (a temporary folder's may).
+    database: { file: { folder: path.join(dir, 'db'), extension: 'json', case_sensitive: true } },
+    plugin: { path: path.join(dir, 'plugins'), archive_path: path.join(dir, 'plugins-archive') },
+    // Read at start; the run folder is made anew at each start.
+    provisioning: { interval: '1h', folders: [provisioning] },
+  };
+  const configFile = path.join(dir, 'config.yaml');
+  writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
+  return {
+    name: 'perses',
+    command: path.join(TOOLS_BIN, 'perses'),
+    args: ['--config', configFile, `--web.listen-address=${H}:${PORTS.perses}`, '--log.level=warning'],
+    cwd: dir,
+    env: { CUE_CACHE_DIR: path.join(installed, 'cue-cache'), CUE_REGISTRY: 'none' },
+    readyUrl: `http://${H}:${PORTS.perses}/api/v1/health`,
+    url: persesUrl(),
+    hint: '(the dashboards)',
   };
 }
 

@@ -49,6 +49,7 @@ export const PORTS = {
   alertmanager: declared('ALERTMANAGER_PORT', 9093),
   victorialogs: declared('VICTORIALOGS_PORT', 9428),
   console: declared('CONSOLE_PORT', 3030),
+  perses: declared('PERSES_PORT', 3040),
   alertWebhook: declared('ALERT_WEBHOOK_PORT', 9095),
 };
 

@@ -17,6 +17,7 @@ import { PORTS } from './ports.mjs';
  * @property {boolean} [restart] restarted when it exits, as Kubernetes would
  * @property {boolean} [json]   its stdout is pino JSON
  * @property {string} [url]     printed in the summary
+ * @property {string} [hint]    printed beside the URL in the summary
  */
 
 const H = '127.0.0.1';

@@ -1,7 +1,9 @@
-// The suite's dashboards in the console (the panels of observability/grafana/dashboards, which
-// Grafana loads in compose and the cluster), in real Chromium against the stack `npm start` runs:
-// after real traffic (every route, the edge, OTLP metrics, and a k6 smoke run for the k6 board),
-// every panel of every dashboard draws data; the test names any that stays empty.
+// The suite's dashboards in real Chromium against the stack `npm start` runs, drawn two ways from
+// the one TypeScript definition: by the console (the panels of observability/grafana/dashboards,
+// which Grafana loads in compose and the cluster) and by Perses (observability/perses/dashboards,
+// provisioned into the local Perses). After real traffic (every route, the edge, OTLP metrics, and
+// a k6 smoke run for the k6 board), every panel of every dashboard draws data in both; the test
+// names any that stays empty.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,14 @@ import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { REPO_ROOT, request, runCommand } from '@meridian/test-kit';
 import { openPage, screenshot, stackAndBrowser } from './browser';
+
+interface PersesDashboard {
+  metadata: { name: string; project: string };
+  spec: { display: { name: string }; panels: Record<string, { spec: { display: { name: string }; plugin: { kind: string } } }> };
+}
+const PERSES_DASHBOARDS = readdirSync(path.join(REPO_ROOT, 'observability/perses/dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'observability/perses/dashboards', f), 'utf8')) as PersesDashboard);
 
 const DASHBOARDS = readdirSync(path.join(REPO_ROOT, 'observability/grafana/dashboards'))
   .filter((f) => f.endsWith('.json'))
@@ -84,6 +94,49 @@ describe('the dashboards in the console, in Chromium', { timeout: 600_000 }, () 
       t.diagnostic(`k6 smoke exited ${k6run.code}`);
     }
     assert.deepEqual(empty, [], `panels without data:\n${empty.join('\n')}`);
+    assert.deepEqual(errors, [], 'no console error');
+    await page.close();
+  });
+
+  test('the same dashboards in Perses: every panel draws data', async (t) => {
+    // Runs after the console's test, on the data its traffic and k6 run left in Prometheus.
+    const stack = suite.stack();
+    const perses = `http://127.0.0.1:${stack.summary.ports.perses}`;
+    const { page, errors } = await openPage(browser);
+    // Perses draws a panel only once it is in view: a window tall enough for a whole dashboard.
+    await page.setViewportSize({ width: 1400, height: 6000 });
+    const empty: string[] = [];
+    for (const d of PERSES_DASHBOARDS) {
+      const panels = Object.values(d.spec.panels);
+      await page.goto(`${perses}/projects/${d.metadata.project}/dashboards/${d.metadata.name}`);
+      await page.getByText(d.spec.display.name).first().waitFor({ timeout: 20_000 });
+      const cards = page.locator('[data-testid="panel"]');
+      await cards.first().waitFor({ timeout: 20_000 });
+      let states: { title: string; state: string }[] = [];
+      for (const until = Date.now() + 60_000; Date.now() < until; await delay(2_000)) {
+        states = [];
+        for (let i = 0; i < (await cards.count()); i++) {
+          states.push(
+            await cards.nth(i).evaluate((el) => {
+              // A panel is a section: its title in the header, what it draws in the figure, where
+              // a failed query shows as an alert.
+              const title = el.querySelector('header h6')?.textContent?.trim() ?? '';
+              const body = el.querySelector('figure');
+              const alert = body?.querySelector('[role="alert"]');
+              const text = body?.textContent?.trim() ?? '';
+              const drawn = body?.querySelector('canvas') != null;
+              const state = alert ? `error: ${alert.textContent?.slice(0, 200)}` : /\bNo data\b/.test(text) ? 'no data' : drawn || text !== '' ? 'data' : 'empty';
+              return { title, state };
+            }),
+          );
+        }
+        if (states.length === panels.length && states.every((s) => s.state === 'data')) break;
+      }
+      assert.equal(states.length, panels.length, `${d.metadata.name}: every panel of the JSON is drawn (${states.map((s) => s.title).join(', ')})`);
+      empty.push(...states.filter((s) => s.state !== 'data').map((s) => `${d.spec.display.name} / "${s.title}": ${s.state}`));
+      t.diagnostic(`${d.metadata.name}: ${states.filter((s) => s.state === 'data').length}/${panels.length} panels with data; ${await screenshot(page, `perses-${d.metadata.name}`)}`);
+    }
+    assert.deepEqual(empty, [], `Perses panels without data:\n${empty.join('\n')}`);
     assert.deepEqual(errors, [], 'no console error');
     await page.close();
   });
