@@ -153,7 +153,7 @@ export const stack: Comparison = {
     ctx.figure({
       id: 'stack.rss-idle',
       item: 9,
-      label: 'Whole suite RSS idle (6 services, collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs, nginx, console)',
+      label: 'Whole suite RSS idle (6 services, collector, Jaeger, Prometheus, Alertmanager, VictoriaLogs, Perses, nginx, console)',
       value: median(runs.map((r) => r.idle['(total)'])),
       unit: 'MiB',
       target: { op: '<=', value: 1024 },
