@@ -51,7 +51,8 @@ await ensurePinnedNode();
 const withPipeline = !flag('--no-pipeline');
 // Perses (the dashboards) is the last tool to build on a first run: it is built once the rest of the
 // stack is ready, and joins it then, so the first start is not the longer for it.
-const persesLater = withPipeline && !flag('--no-ensure') && !persesInstalled();
+const persesReady = persesInstalled();
+const persesLater = withPipeline && !flag('--no-ensure') && !persesReady;
 if (!flag('--no-ensure')) await ensureAll({ tools: withPipeline && LOCAL_RUN_TOOLS.filter((t) => !(persesLater && t === 'perses')) });
 const started = Date.now();
 
@@ -73,7 +74,7 @@ const flagsFile = path.join(runDir, 'flags.json');
 copyFileSync(path.join(ROOT, 'observability/flags/flags.json'), flagsFile);
 const faultEnv = { FLAGS_FILE: flagsFile, FAULTS_UNSAFE_ENABLED: process.env.FAULTS_UNSAFE_ENABLED ?? 'true' };
 
-const pipe = withPipeline ? pipeline(runDir, { perses: !persesLater && persesInstalled() }) : undefined;
+const pipe = withPipeline ? pipeline(runDir, { perses: persesReady }) : undefined;
 const specs = [
   ...(pipe?.specs ?? []),
   ...serviceSpecs(pipe?.cloudEnv ?? { OTEL_TRACES_EXPORTER: 'none' }, pipe?.edgeEnv, faultEnv),
@@ -120,9 +121,9 @@ try {
   await shutdown(1);
 }
 
-/** install.sh perses, then Perses started with the rest; its output prefixed with its name. */
 /** @type {import('node:child_process').ChildProcess | undefined} */
 let persesBuild;
+/** install.sh perses, then Perses started with the rest; its output prefixed with its name. */
 function buildAndStartPerses() {
   if (!pipe) return;
   sup.print('perses', 'building Perses and its plugins (first run only, about 3 minutes); it joins the stack when built');
@@ -149,7 +150,10 @@ const seconds = (Date.now() - started) / 1000;
 const memory = treeMemory(sup.pids());
 const url = (/** @type {string} */ name) => specs.find((s) => s.name === name)?.url ?? '';
 const rows = specs.map((s) => `  ${s.name.padEnd(26)} ${s.url ?? ''}${s.hint ? `  ${s.hint}` : ''}`);
-if (pipe && persesLater) rows.splice(specs.findIndex((s) => s.name === 'alertmanager') + 1, 0, `  ${'perses'.padEnd(26)} ${persesUrl()}  (the dashboards; being built on this first run, about 3 minutes)`);
+if (pipe && !persesReady) {
+  const note = persesLater ? `${persesUrl()}  (the dashboards; being built on this first run, about 3 minutes)` : 'not installed (scripts/tools/install.sh perses); the console draws the dashboards';
+  rows.splice(specs.findIndex((s) => s.name === 'alertmanager') + 1, 0, `  ${'perses'.padEnd(26)} ${note}`);
+}
 const summary = {
   readySeconds: seconds,
   // The memory of every process it runs (and their children) at that moment: resident, and
