@@ -24,6 +24,11 @@ const ERROR = ',status_code="STATUS_CODE_ERROR"';
  * connector, in Prometheus), over the last 5 minutes: each service's request and error rates from
  * its server spans, each call's from the caller's client spans.
  */
+// Rates of a quiet demo are often below 0.1/s: a third decimal keeps them from reading as 0.
+function perSecond(rate: number): string {
+  return rate.toFixed(rate < 0.1 ? 3 : 2);
+}
+
 export function ServiceGraph() {
   const [stats, setStats] = useState<Record<string, Stats>>({});
   const [edges, setEdges] = useState<Edge[]>([]);
@@ -94,7 +99,7 @@ export function ServiceGraph() {
             <g class="edge" data-from={e.parent} data-to={e.child}>
               <line x1={pos[e.parent].x + W} y1={pos[e.parent].y + H / 2} x2={pos[e.child].x} y2={pos[e.child].y + H / 2} stroke={e.rate > 0 && e.errors / e.rate > 0.05 ? '#c0392b' : '#888'} marker-end="url(#arrow)" />
               <text x={(pos[e.parent].x + W + pos[e.child].x) / 2} y={(pos[e.parent].y + pos[e.child].y + H) / 2 - 6} font-size="11" text-anchor="middle">
-                {e.rate.toFixed(e.rate < 0.1 ? 3 : 2)} calls/s
+                {perSecond(e.rate)} calls/s
               </text>
               {e.errors > 0 && (
                 <text x={(pos[e.parent].x + W + pos[e.child].x) / 2} y={(pos[e.parent].y + pos[e.child].y + H) / 2 + 8} font-size="11" text-anchor="middle" fill="#c0392b">
@@ -111,7 +116,7 @@ export function ServiceGraph() {
                 <rect x={pos[n].x} y={pos[n].y} width={W} height={H} rx="8" fill={failing ? '#fdecea' : '#eef4fb'} stroke={failing ? '#c0392b' : '#4a7ab5'} />
                 <text x={pos[n].x + 10} y={pos[n].y + 24} font-weight="bold">{n}</text>
                 <text x={pos[n].x + 10} y={pos[n].y + 48} font-size="12">
-                  {s.rate.toFixed(2)} req/s · {s.rate > 0 ? ((100 * s.errors) / s.rate).toFixed(1) : '0.0'}% errors
+                  {perSecond(s.rate)} req/s · {s.rate > 0 ? ((100 * s.errors) / s.rate).toFixed(1) : '0.0'}% errors
                 </text>
               </g>
             );

@@ -11,6 +11,9 @@ import type { Browser, Page } from 'playwright-core';
 import { poll, request } from '@meridian/test-kit';
 import { openPage, screenshot, stackAndBrowser } from './browser';
 
+// The rate the service graph prints before a unit ("0.078 calls/s"), or NaN when it prints none.
+const rateOf = (text: string | null, unit: string) => Number(new RegExp(`(\\d+\\.\\d+) ${unit.replace('/', '\\/')}`).exec(text ?? '')?.[1] ?? NaN);
+
 const FOUR = ['preprocessing-edge', 'inference-ensemble', 'inference-efficientnetb0', 'inference-mobilenetv2'];
 
 describe('the Meridian console in Chromium', { timeout: 600_000 }, () => {
@@ -159,12 +162,12 @@ describe('the Meridian console in Chromium', { timeout: 600_000 }, () => {
     for (const svc of ['service-a', 'service-b']) {
       const node = page.locator(`#service-graph g.node[data-service="${svc}"]`);
       await node.waitFor({ timeout: 30_000 });
-      assert.match(await node.textContent() ?? '', /\d+\.\d\d req\/s/, `${svc} shows its request rate`);
+      assert.ok(rateOf(await node.textContent(), 'req/s') > 0, `${svc} shows its request rate`);
     }
     // The call from service-a to service-b, from service-a's client spans in the span metrics.
     const edge = page.locator('#service-graph g.edge[data-from="service-a"][data-to="service-b"]');
     await poll('the call from service-a to service-b drawn', async () => ((await edge.count()) > 0 ? true : undefined), 30_000, 1000);
-    assert.match((await edge.textContent()) ?? '', /\d+\.\d\d calls\/s/, 'the call shows its rate');
+    assert.ok(rateOf(await edge.textContent(), 'calls/s') > 0, 'the call shows its rate');
     t.diagnostic(`graph: ${await screenshot(page, 'console-graph')}`);
 
     // service-b answered 500s during the scenario: the errors-only search shows those, and only those.
