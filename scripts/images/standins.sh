@@ -123,8 +123,9 @@ pipeline_image() {
 }
 
 otelcol_image() {
-  local bin; bin="$(readlink -f "$TOOLS_DIR/bin/otelcol" 2>/dev/null || true)"
-  [[ -x "$bin" ]] || die "the collector is not built: run scripts/tools/install.sh otelcol"
+  # The whole manifest, k8sattributes included, as the contrib image it stands in for.
+  local bin; bin="$(readlink -f "$TOOLS_DIR/bin/otelcol-k8s" 2>/dev/null || true)"
+  [[ -x "$bin" ]] || die "the collector image's build is missing: run scripts/tools/install.sh otelcol-k8s"
   # Its cache folder names the version and the manifest hash (otelcol-meridian-v0.161.0-<hash>).
   pipeline_image otelcol "$OTELCOL_IMAGE" "$(basename "$(dirname "$bin")") (observability/collector/builder-config.yaml)" "$bin:otelcol"
 }

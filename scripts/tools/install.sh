@@ -25,7 +25,7 @@ MANIFEST="$REPO_ROOT/observability/collector/builder-config.yaml"
 TOOLS_DIR="${MERIDIAN_TOOLS_DIR:-$HOME/.cache/meridian/tools}"
 BIN_DIR="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(node otelcol jaeger k6 helm prometheus alertmanager victorialogs perses nginx openssl schemathesis actionlint hclfmt checkov docker compose kubernetes cluster skaffold traefik prometheus-operator chromium)
+ALL_TOOLS=(node otelcol otelcol-k8s jaeger k6 helm prometheus alertmanager victorialogs perses nginx openssl schemathesis actionlint hclfmt checkov docker compose kubernetes cluster skaffold traefik prometheus-operator chromium)
 
 die() { echo "✗ install.sh: $*" >&2; exit 1; }
 info() { echo "==> $*"; }
@@ -38,7 +38,7 @@ Usage: scripts/tools/install.sh [--print-bin-dir] [tool...]
 Tools: ${ALL_TOOLS[*]}  (default: all)
   aliases: promtool=prometheus, amtool=alertmanager, go=otelcol+jaeger+k6+helm,
            apt=nginx+openssl, lint=actionlint+hclfmt+checkov,
-           containers=docker+compose+prometheus+alertmanager+victorialogs, prometheus-src=prometheus,
+           containers=docker+compose+otelcol-k8s+prometheus+alertmanager+victorialogs, prometheus-src=prometheus,
            alertmanager-src=alertmanager,
            cluster=kubernetes, CoreDNS, the distribution registry + Debian's containerd, runc, CNI
            plugins, etcd (scripts/tools/cluster.sh), skaffold, Traefik (its ingress controller)
@@ -51,6 +51,8 @@ Tools: ${ALL_TOOLS[*]}  (default: all)
   victorialogs: VictoriaLogs, the log store of npm start and compose, with its web UI
   perses:  Perses, the dashboard tool of npm start, with its web UI and plugins (PERSES_PLUGINS)
   chromium: Debian's Chromium, which the browser tests drive with playwright-core
+  otelcol: the collector of npm start, the tests and the bench; otelcol-k8s: the same with the
+           manifest's cluster-only components (k8sattributes), for the collector image
 Cache:   \${MERIDIAN_TOOLS_DIR:-\$HOME/.cache/meridian/tools}  (now: $TOOLS_DIR)
 Bin dir: $BIN_DIR
 EOF
@@ -64,11 +66,12 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     -*) usage >&2; die "unknown option: $arg" ;;
     otelcol|collector) requested+=(otelcol) ;;
+    otelcol-k8s) requested+=(otelcol-k8s) ;;
     node|jaeger|k6|helm|prometheus|alertmanager|victorialogs|perses|nginx|openssl|docker|compose|kubernetes|skaffold|traefik|prometheus-operator|chromium) requested+=("$arg") ;;
     prometheus-src) requested+=(prometheus) ;;
     alertmanager-src) requested+=(alertmanager) ;;
-    cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator) ;;
-    containers) requested+=(docker compose prometheus alertmanager victorialogs) ;;
+    cluster) requested+=(kubernetes cluster skaffold traefik prometheus-operator otelcol-k8s) ;;
+    containers) requested+=(docker compose otelcol-k8s prometheus alertmanager victorialogs) ;;
     schemathesis|st) requested+=(schemathesis) ;;
     actionlint|hclfmt|checkov) requested+=("$arg") ;;
     lint) requested+=(actionlint hclfmt checkov) ;;
@@ -208,49 +211,66 @@ go_build_in_module() {
 check_manifest_versions() {
   # Every component in the manifest must be on the pinned release train (k8sattributes: its own pin).
   local bad
-  bad="$(grep -E '^[[:space:]]*(-[[:space:]]*)?gomod:' "$MANIFEST" \
+  bad="$(grep -E '^[[:space:]]*(-[[:space:]]*)?gomod:' "$MANIFEST" | sed 's/[[:space:]]*#.*$//' \
     | awk -v a="$OTELCOL_VERSION" -v b="$OTELCOL_STABLE_VERSION" -v k="$OTELCOL_K8SATTRIBUTES_VERSION" \
       '$(NF-1) ~ /\/k8sattributesprocessor$/ { if ($NF != k) print "    " $0; next } $NF != a && $NF != b { print "    " $0 }')" || true
   [[ -z "$bad" ]] || die "$MANIFEST has components not at $OTELCOL_VERSION / $OTELCOL_STABLE_VERSION (k8sattributesprocessor: $OTELCOL_K8SATTRIBUTES_VERSION) (versions.env):
 $bad"
 }
 
+# install_otelcol <local|k8s>: the collector of the local run (otelcol: the manifest without its
+# lines marked `# cluster-only`, the pod-metadata processor and its Kubernetes client, which took a
+# quarter of the build and 19 MiB of idle RSS), or the whole manifest (otelcol-k8s) for the
+# collector image that compose and the cluster run, as upstream's contrib image has it too.
 install_otelcol() {
   [[ -f "$MANIFEST" ]] || die "missing collector manifest $MANIFEST"
   check_manifest_versions
-  local hash version dest binary=otelcol-meridian
+  local variant="$1" hash version dest binary=otelcol-meridian manifest link_name what
+  manifest="$(mktemp "$TOOLS_DIR/tmp/builder-config-$variant.XXXXXX.yaml")"
+  if [[ $variant == k8s ]]; then
+    cp "$MANIFEST" "$manifest"; link_name=otelcol-k8s; what="otelcol-meridian (with k8sattributes)"
+  else
+    grep -v '# cluster-only$' "$MANIFEST" >"$manifest"; link_name=otelcol; what="otelcol-meridian"
+  fi
   # The cache key includes the manifest's hash and the builder version: editing the manifest rebuilds.
-  hash="$( { cat "$MANIFEST"; echo "ocb=$OCB_VERSION"; } | sha256sum | cut -c1-12)"
+  hash="$( { cat "$manifest"; echo "ocb=$OCB_VERSION"; } | sha256sum | cut -c1-12)"
   version="$OTELCOL_VERSION-$hash"
   dest="$TOOLS_DIR/otelcol-meridian-$version"
   if [[ -x "$dest/$binary" ]]; then
-    ok "otelcol-meridian $OTELCOL_VERSION, manifest $hash (cached)"
+    ok "$what $OTELCOL_VERSION, manifest $hash (cached)"
   else
     setup_go
     go_install ocb "$OCB_VERSION" "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION" builder "" "under a minute"
-    info "building otelcol-meridian $OTELCOL_VERSION with ocb $OCB_VERSION from observability/collector/builder-config.yaml (first time only, 3-5 minutes on 2 cores)…"
+    info "building $what $OTELCOL_VERSION with ocb $OCB_VERSION from observability/collector/builder-config.yaml (first time only, 2-5 minutes on 2 cores)…"
     local tmp start log
     tmp="$(mktemp -d "$TOOLS_DIR/tmp/otelcol-meridian-$version.XXXXXX")"
     log="$tmp/build.log"
     start=$(date +%s)
     # The manifest's output_path is relative: run ocb from the temp dir so nothing lands in the repo.
     # ocb itself builds with CGO_ENABLED=0, -trimpath and -ldflags "-s -w".
-    if ! (cd "$tmp" && "$TOOLS_DIR/ocb-$OCB_VERSION/builder" --config "$MANIFEST") >"$log" 2>&1; then
+    if ! (cd "$tmp" && "$TOOLS_DIR/ocb-$OCB_VERSION/builder" --config "$manifest") >"$log" 2>&1; then
       tail -n 40 "$log" >&2
-      die "building otelcol-meridian failed (full log: $log)"
+      die "building $what failed (full log: $log)"
     fi
     local out
     out="$(find "$tmp" -maxdepth 2 -type f -name "$binary" -perm -u+x | head -n1)"
     [[ -n "$out" ]] || die "ocb produced no $binary (log: $log)"
     mkdir -p "$tmp/out"
     mv "$out" "$tmp/out/$binary"
-    cp "$MANIFEST" "$tmp/out/builder-config.yaml"
+    cp "$manifest" "$tmp/out/builder-config.yaml"
     rm -rf "$dest"
     mv "$tmp/out" "$dest"
     rm -rf "$tmp"
-    ok "otelcol-meridian $OTELCOL_VERSION built in $(elapsed "$start") → $dest/$binary"
+    ok "$what $OTELCOL_VERSION built in $(elapsed "$start") → $dest/$binary"
   fi
-  link "$dest/$binary" otelcol
+  rm -f "$manifest"
+  link "$dest/$binary" "$link_name"
+}
+
+# One job for both: the second build finds the first one's packages in Go's build cache.
+install_otelcols() {
+  if wants otelcol; then install_otelcol local; fi
+  if wants otelcol-k8s; then install_otelcol k8s; fi
 }
 
 # ---------------------------------------------------------------- helm
@@ -715,7 +735,7 @@ if wants kubernetes && [[ $NEED_GCC == 0 ]]; then job kubernetes install_kuberne
 if wants node; then job node install_node; fi
 if wants prometheus; then job prometheus install_prometheus; fi
 if wants jaeger; then job jaeger build_jaeger; fi
-if wants otelcol; then job otelcol install_otelcol; fi
+if wants otelcol || wants otelcol-k8s; then job otelcol install_otelcols; fi
 if wants alertmanager; then job alertmanager build_alertmanager; fi
 if wants perses; then job perses install_perses; fi
 if wants victorialogs; then

@@ -621,7 +621,7 @@ test('gateway collector values carry the repo collector config and its in-cluste
     const path = join(dir, 'config.yaml');
     // The merged embedded copies (JSON is YAML), as the chart hands them to the collector.
     writeFileSync(path, JSON.stringify(gw.alternateConfig));
-    const r = exec(tool('otelcol'), ['validate', `--config=${path}`], podEnv);
+    const r = exec(tool('otelcol-k8s'), ['validate', `--config=${path}`], podEnv);
     assert.equal(r.status, 0, `otelcol validate failed:\n${r.stdout}${r.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

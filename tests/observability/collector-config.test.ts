@@ -14,6 +14,26 @@ const collectorConfig = join(REPO_ROOT, 'observability', 'collector', 'config.ya
 
 const validate = (config: string, env: NodeJS.ProcessEnv) => runTool('otelcol', ['validate', `--config=${config}`], { env, timeoutMs: 60_000 });
 
+/** The `- gomod: <module> <version>` components of the builder manifest, and whether each is marked cluster-only. */
+function manifestComponents(): { module: string; clusterOnly: boolean }[] {
+  const manifest = readFileSync(join(REPO_ROOT, 'observability', 'collector', 'builder-config.yaml'), 'utf8');
+  return [...manifest.matchAll(/^\s*-\s*gomod:\s*(\S+ \S+)(.*)$/gm)].map((m) => ({ module: m[1], clusterOnly: /#\s*cluster-only\s*$/.test(m[2]) }));
+}
+
+/** The component modules a built collector reports (`otelcol components`). */
+async function builtModules(tool: string): Promise<string[]> {
+  const r = await runTool(tool, ['components'], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.output);
+  return [...r.output.matchAll(/^\s*module:\s*(\S+ \S+)\s*$/gm)].map((m) => m[1]).sort();
+}
+
+test('the local collector has every component of the manifest but the cluster-only ones; otelcol-k8s has them all', async () => {
+  const all = manifestComponents();
+  assert.ok(all.some((c) => c.clusterOnly && /k8sattributesprocessor/.test(c.module)), 'k8sattributes is marked cluster-only');
+  assert.deepEqual(await builtModules('otelcol'), all.filter((c) => !c.clusterOnly).map((c) => c.module).sort(), 'otelcol (npm start, the tests)');
+  assert.deepEqual(await builtModules('otelcol-k8s'), all.map((c) => c.module).sort(), 'otelcol-k8s (the collector image)');
+});
+
 test('otelcol validate accepts observability/collector/config.yaml', async () => {
   const r = await validate(collectorConfig, { ...process.env, EDGE_OTLP_TOKEN: 'test-token' });
   assert.equal(r.code, 0, `otelcol validate failed:\n${r.output}`);
