@@ -1,7 +1,5 @@
-import axios, { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
-import http from 'node:http';
-import https from 'node:https';
 import { context, propagation } from '@opentelemetry/api';
+import { Dispatcher, EnvHttpProxyAgent, Pool } from 'undici';
 import { BrokenCircuitError, CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
 import { Gauge, register } from 'prom-client';
 import { faultState, markFault } from './faults/state';
@@ -28,8 +26,15 @@ export interface HttpClientOptions {
   breaker?: boolean | { threshold?: number; halfOpenAfterMs?: number };
 }
 
-/** Per-call options on top of axios' own. */
-export interface CallOptions extends AxiosRequestConfig {
+export interface CallOptions {
+  method?: string;
+  /** The path, appended to baseURL's. */
+  url?: string;
+  headers?: Record<string, string>;
+  /** A Buffer is sent as it is; anything else as JSON. */
+  data?: unknown;
+  /** Budget of this call, retries included (default: the client's timeoutMs). */
+  timeout?: number;
   /**
    * Safe to send twice. GET and HEAD are; POST only when the caller says so (a prediction is a pure
    * function of its input; an order is not).
@@ -59,8 +64,11 @@ const STATE_VALUE: Record<CircuitState, number> = {
   [CircuitState.Isolated]: 2,
 };
 
-/** Connection-level failures worth another attempt: the peer restarting, a reset keep-alive socket. */
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+/**
+ * Connection-level failures worth another attempt: the peer restarting, a keep-alive socket that the
+ * peer closed (undici: UND_ERR_SOCKET, "other side closed").
+ */
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 const BACKOFF_BASE_MS = 50;
 const BACKOFF_MAX_MS = 1000;
@@ -84,26 +92,44 @@ class PeerFailure extends Error {
  * Failures become problem+json: 504 when the peer is too slow, 502 when it is unreachable or
  * answers 5xx, 503 `upstream-circuit-open` with Retry-After while the breaker is open.
  */
+/** The answer was larger than maxResponseBytes. */
+class TooLarge extends Error {}
+
+/** The call's own deadline passed (as opposed to the peer or the network failing). */
+class TimedOut extends Error {}
+
+/** A proxy only where the standard variables ask for one, as curl and most HTTP clients do. */
+function proxyConfigured(): boolean {
+  const env = process.env;
+  return Boolean(env.HTTP_PROXY || env.http_proxy || env.HTTPS_PROXY || env.https_proxy);
+}
+
+/**
+ * Outbound HTTP with the resilience every Meridian call needs: a time budget per call (retries
+ * included), bounded retries with jittered exponential backoff for idempotent calls only, and a
+ * circuit breaker per peer. The calls go through undici (Node's own HTTP client) on a pool of
+ * keep-alive connections to the peer; trace context and baggage are injected by the undici
+ * instrumentation, which makes the client span. Failures become problem+json: 504 when the peer is
+ * too slow, 502 when it is unreachable or answers 5xx, 503 `upstream-circuit-open` with Retry-After
+ * while the breaker is open.
+ */
 export class HttpClient {
-  private readonly axios: AxiosInstance;
+  private readonly dispatcher: Dispatcher;
+  private readonly origin: string;
+  /** baseURL's path, without its trailing slash: calls go to prefix + path. */
+  private readonly prefix: string;
+  private readonly maxResponseBytes: number;
   private readonly retries: number;
   private readonly breaker?: CircuitBreakerPolicy;
   private readonly halfOpenAfterMs: number;
   private openedAt = 0;
 
   constructor(private readonly options: HttpClientOptions) {
-    this.axios = axios.create({
-      baseURL: options.baseURL,
-      timeout: options.timeoutMs,
-      maxContentLength: options.maxResponseBytes ?? 8 * 1024 * 1024,
-      httpAgent: new http.Agent({ keepAlive: true }),
-      httpsAgent: new https.Agent({ keepAlive: true }),
-      // Statuses are turned into problems below, not thrown by axios.
-      validateStatus: () => true,
-      // Peers never redirect: with 0, axios calls http.request directly instead of wrapping every
-      // call in follow-redirects (a few hundred microseconds per call); a 3xx comes back as it is.
-      maxRedirects: 0,
-    });
+    const base = new URL(options.baseURL);
+    this.origin = base.origin;
+    this.prefix = base.pathname.replace(/\/+$/, '');
+    this.dispatcher = proxyConfigured() ? new EnvHttpProxyAgent() : new Pool(this.origin);
+    this.maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
     const rc = runtimeConfig();
     this.retries = options.retries ?? rc.HTTP_RETRIES;
     const b = options.breaker ?? true;
@@ -131,15 +157,13 @@ export class HttpClient {
   }
 
   async request<T>(config: CallOptions): Promise<PeerResponse<T>> {
-    const { idempotent, ...axiosConfig } = config;
-    const method = (axiosConfig.method ?? 'GET').toUpperCase();
-    const canRetry = idempotent ?? (method === 'GET' || method === 'HEAD');
-    const budgetMs = axiosConfig.timeout ?? this.options.timeoutMs;
+    const method = (config.method ?? 'GET').toUpperCase();
+    const canRetry = config.idempotent ?? (method === 'GET' || method === 'HEAD');
+    const budgetMs = config.timeout ?? this.options.timeoutMs;
     const deadline = Date.now() + budgetMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.attempt<T>(axiosConfig, deadline, budgetMs);
-        return { status: res.status, data: res.data, headers: res.headers as Record<string, string> };
+        return await this.attempt<T>(method, config, deadline, budgetMs);
       } catch (err) {
         if (err instanceof BrokenCircuitError) throw this.circuitOpen();
         if (!(err instanceof PeerFailure)) throw err;
@@ -160,15 +184,20 @@ export class HttpClient {
     return this.request<T>({ ...config, method: 'POST', url: path, data: body });
   }
 
-  private attempt<T>(config: AxiosRequestConfig, deadline: number, budgetMs: number): Promise<AxiosResponse<T>> {
-    const once = async (): Promise<AxiosResponse<T>> => {
+  /** Closes the pooled connections (at shutdown, or in a test). */
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+
+  private attempt<T>(method: string, config: CallOptions, deadline: number, budgetMs: number): Promise<PeerResponse<T>> {
+    const once = async (): Promise<PeerResponse<T>> => {
       if (faultState.active['downstream-unreachable']) {
         markFault('downstream-unreachable');
         throw new PeerFailure(new ProblemException(502, `${this.options.peer} is unreachable (downstream-unreachable fault)`, 'upstream-unavailable'), true);
       }
-      let res: AxiosResponse<T>;
+      let res: PeerResponse<T>;
       try {
-        res = await withPeerService(this.options.peer, () => this.axios.request<T>({ ...config, timeout: Math.max(1, deadline - Date.now()) }));
+        res = await withPeerService(this.options.peer, () => this.send<T>(method, config, Math.max(1, deadline - Date.now())));
       } catch (err) {
         throw this.failure(err, budgetMs);
       }
@@ -185,18 +214,47 @@ export class HttpClient {
     return this.breaker ? this.breaker.execute(once) : once();
   }
 
+  /** One request within timeoutMs, the answer's body read whole (up to maxResponseBytes) and parsed when it is JSON. */
+  private async send<T>(method: string, config: CallOptions, timeoutMs: number): Promise<PeerResponse<T>> {
+    const headers: Record<string, string> = { ...config.headers };
+    let body: Buffer | string | undefined;
+    if (Buffer.isBuffer(config.data)) body = config.data;
+    else if (config.data !== undefined) {
+      body = JSON.stringify(config.data);
+      headers['content-type'] ??= 'application/json';
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new TimedOut()), timeoutMs);
+    try {
+      const res = await this.dispatcher.request({ origin: this.origin, path: this.prefix + (config.url ?? '/'), method: method as Dispatcher.HttpMethod, headers, body, signal: abort.signal });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.maxResponseBytes) {
+          res.body.destroy();
+          throw new TooLarge();
+        }
+        chunks.push(chunk);
+      }
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      const responseHeaders: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+      return { status: res.statusCode, data: parseBody(text, responseHeaders['content-type']) as T, headers: responseHeaders };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private failure(err: unknown, budgetMs: number): PeerFailure {
-    const e = err as AxiosError;
-    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || e.code === AxiosError.ERR_CANCELED) {
+    if (err instanceof TimedOut || (err as { cause?: unknown } | undefined)?.cause instanceof TimedOut) {
       return new PeerFailure(new ProblemException(504, `${this.options.peer} did not answer within ${budgetMs} ms`, 'upstream-timeout'), false);
     }
-    if (e.code === AxiosError.ERR_BAD_RESPONSE && /maxContentLength/.test(e.message)) {
+    if (err instanceof TooLarge) {
       return new PeerFailure(new ProblemException(502, `${this.options.peer} answered more than allowed`, 'upstream-error'), false);
     }
-    return new PeerFailure(
-      new ProblemException(502, `${this.options.peer} is unreachable (${e.code ?? 'error'})`, 'upstream-unavailable'),
-      RETRYABLE_CODES.has(e.code ?? '') || /socket hang up/i.test(e.message ?? ''),
-    );
+    const code = (err as { code?: string } | undefined)?.code ?? '';
+    return new PeerFailure(new ProblemException(502, `${this.options.peer} is unreachable (${code || 'error'})`, 'upstream-unavailable'), RETRYABLE_CODES.has(code));
   }
 
   private circuitOpen(): ProblemException {
@@ -208,6 +266,16 @@ export class HttpClient {
       { peer: this.options.peer, retryAfterSeconds: seconds },
       { 'retry-after': String(seconds) },
     );
+  }
+}
+
+/** JSON when the answer says so and parses; the text otherwise. */
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (!contentType || !/[/+]json\b/i.test(contentType)) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

@@ -49,7 +49,6 @@ export class EnsembleClient implements OnModuleInit {
   async predict(tensor: Buffer): Promise<EnsembleAnswer> {
     const res = await this.http.post<unknown>('/ensemble', tensor, {
       headers: { 'content-type': 'application/octet-stream', 'x-tensor-shape': TENSOR_SHAPE.join(',') },
-      responseType: 'json',
     });
     if (res.status !== 200) {
       throw new ProblemException(502, `${PEER} answered ${res.status}`, 'upstream-error', { upstreamStatus: res.status });
