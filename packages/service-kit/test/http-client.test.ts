@@ -33,7 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  for (const c of clients) c.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
@@ -117,4 +117,20 @@ test('an unreachable peer: 502 upstream-unavailable naming the error', async () 
   assert.equal(p.status, 502);
   assert.match(p.type, /upstream-unavailable$/);
   assert.match(p.detail, /peer is unreachable \(ECONNREFUSED\)/);
+});
+
+test('with HTTP_PROXY set, the calls go through that proxy', async () => {
+  const proxy = http.createServer((req, res) => json(res, 200, { proxied: req.url }));
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const saved = process.env.HTTP_PROXY;
+  process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  try {
+    const c = client({ baseURL: 'http://peer.invalid:8081' });
+    assert.deepEqual((await c.get('/data')).data, { proxied: 'http://peer.invalid:8081/data' });
+  } finally {
+    if (saved === undefined) delete process.env.HTTP_PROXY;
+    else process.env.HTTP_PROXY = saved;
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
 });

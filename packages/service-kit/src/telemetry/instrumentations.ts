@@ -70,8 +70,7 @@ export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMEN
   // hook is installed but its instrumentation not yet registered is never patched afterwards.
   const auto =
     mode === 'all' ? (require('@opentelemetry/auto-instrumentations-node') as typeof import('@opentelemetry/auto-instrumentations-node')) : undefined;
-  // Client spans only: the server span is @fastify/otel's. Each names the service it calls (HttpClient's
-  // calls go through undici; other http.request calls through the http instrumentation).
+  // Client spans only: the server span is @fastify/otel's. Each names the service it calls.
   const http: HttpInstrumentationConfig = { disableIncomingRequestInstrumentation: true, startOutgoingSpanHook: peerServiceAttributes };
   const fastify = new FoldedFastifyOtelInstrumentation({
     registerOnInitialization: true,
@@ -86,7 +85,6 @@ export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMEN
     // The same spans per request as the explicit list (nestjs-core folded as above), more instrumentations.
     const all = auto.getNodeAutoInstrumentations({
       '@opentelemetry/instrumentation-http': http,
-      '@opentelemetry/instrumentation-undici': { startSpanHook: peerServiceAttributes },
       '@opentelemetry/instrumentation-nestjs-core': { enabled: false },
     });
     return [...all, nest, fastify];
@@ -95,5 +93,5 @@ export function buildInstrumentations(mode = process.env.MERIDIAN_OTEL_INSTRUMEN
   // instrumentation would still parse every line for a logger that drops it.
   const logsExporter = (process.env.OTEL_LOGS_EXPORTER ?? '').trim().toLowerCase();
   const pino = new PinoInstrumentation({ disableLogSending: logsExporter === '' || logsExporter === 'none' });
-  return [new HttpInstrumentation(http), nest, pino, new UndiciInstrumentation({ startSpanHook: peerServiceAttributes }), fastify];
+  return [new HttpInstrumentation(http), nest, pino, new UndiciInstrumentation(), fastify];
 }

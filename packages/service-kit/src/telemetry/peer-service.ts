@@ -4,8 +4,8 @@ import { context, createContextKey, type Attributes } from '@opentelemetry/api';
  * The service an outbound call goes to, on its client span as `server.service.name` (semantic
  * conventions 1.45; formerly `peer.service`). The collector's span metrics keep it as a dimension,
  * so the calls between services, the edges of the service graph, come from the span metrics.
- * HttpClient sets it around each call; the undici (and http) instrumentation's hook reads it when
- * the client span starts.
+ * HttpClient sets it around each call; the http instrumentation's hook reads it when the client
+ * span starts.
  */
 export const SERVER_SERVICE_NAME = 'server.service.name';
 
