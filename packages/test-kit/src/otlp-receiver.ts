@@ -92,15 +92,25 @@ export class OtlpReceiver {
     return this.spans.filter((s) => s.traceId === traceId);
   }
 
-  /** Waits until the trace has spans from every named service, or fails after timeoutMs. */
+  /**
+   * The spans of a trace once it is whole: every service named has sent spans, and every span's
+   * parent is in the trace except the entry's, a server span whose parent is the caller's (or
+   * none). A service exports its spans in batches, so its client spans can arrive before the
+   * server span they run in; judging by the services alone would take a trace as whole too early.
+   */
   async waitForTrace(traceId: string, services: string[], timeoutMs = 10_000): Promise<ReceivedSpan[]> {
+    const SERVER = 2;
     const until = Date.now() + timeoutMs;
     for (;;) {
       const spans = this.trace(traceId);
       const seen = new Set(spans.map((s) => s.service));
-      if (services.every((s) => seen.has(s))) return spans;
+      const ids = new Set(spans.map((s) => s.spanId));
+      const entries = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+      const whole = entries.length === 1 && entries[0].kind === SERVER;
+      if (services.every((s) => seen.has(s)) && whole) return spans;
       if (Date.now() > until) {
-        throw new Error(`trace ${traceId}: expected spans of ${services.join(', ')}, saw ${[...seen].join(', ') || 'none'}`);
+        const dangling = entries.map((s) => `${s.service}:${s.name}`).join(', ');
+        throw new Error(`trace ${traceId}: expected the whole trace of ${services.join(', ')}; saw ${[...seen].join(', ') || 'none'}, spans without their parent: ${dangling || 'none'}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
