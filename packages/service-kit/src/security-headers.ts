@@ -24,13 +24,19 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['X-XSS-Protection', '0'],
 ];
 
+/** The same headers as one object keyed by lower-case name, the form Fastify keeps a reply's headers in. */
+const SECURITY_HEADER_FIELDS: Readonly<Record<string, string>> = Object.fromEntries(
+  SECURITY_HEADERS.map(([name, value]) => [name.toLowerCase(), value]),
+);
+
 /**
- * Sets them on every answer, first thing, on the raw response (as helmet did): a route that sets
- * one of them itself still overrides it.
+ * Sets them on every answer, first thing, as the reply's own headers: a route that sets one of
+ * them itself still overrides it. Not on the raw response: one header set there sends every other
+ * header of the answer through Node's slower per-header path too (about 6 µs of a 50 µs request).
  */
 export function installSecurityHeaders(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
+    void reply.headers(SECURITY_HEADER_FIELDS);
     done();
   });
 }
