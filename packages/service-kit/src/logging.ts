@@ -1,11 +1,13 @@
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { PinoLogger, type Params } from 'nestjs-pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
 // Not in nestjs-pino's index: the AsyncLocalStorage from which its PinoLogger and Logger take the
 // logger of the request being handled.
 import { storage, Store } from 'nestjs-pino/storage';
 import { Counter, register } from 'prom-client';
-import { fstatSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import SonicBoom from 'sonic-boom';
 import { isQuietPath } from './telemetry/untraced-paths';
@@ -14,7 +16,8 @@ import { isQuietPath } from './telemetry/untraced-paths';
 const STDOUT_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
 
 interface LogSink {
-  write(line: string): void;
+  /** `text` holds `lines` whole lines. */
+  write(text: string, lines: number): void;
   flush(done: () => void): void;
 }
 
@@ -28,10 +31,10 @@ let stdout: LogSink | undefined;
  * pino is given only `write`: with a flushSync it would flush synchronously after every fatal line,
  * which spins for ever on a stdout that does not drain.
  */
-function stdoutDestination(): { write(line: string): void } {
-  stdout ??= openStdout();
+export function stdoutDestination(): { write(line: string): void } {
+  stdout ??= coalescing(openStdout());
   const sink = stdout;
-  return { write: (line) => sink.write(line) };
+  return { write: (line) => sink.write(line, 1) };
 }
 
 function openStdout(): LogSink {
@@ -45,9 +48,9 @@ function openStdout(): LogSink {
     const pipe = new Socket({ fd: 1, readable: false, writable: true });
     pipe.on('error', () => dropped.inc());
     return {
-      write(line) {
-        if (pipe.destroyed || pipe.writableLength > STDOUT_BUFFER_MAX_BYTES) dropped.inc();
-        else pipe.write(line);
+      write(text, lines) {
+        if (pipe.destroyed || pipe.writableLength > STDOUT_BUFFER_MAX_BYTES) dropped.inc(lines);
+        else pipe.write(text);
       },
       flush(done) {
         if (pipe.destroyed || pipe.writableLength === 0) done();
@@ -57,9 +60,52 @@ function openStdout(): LogSink {
   }
   // Files, terminals, /dev/null: never stuck for long, and sonic-boom writes them cheaply.
   const file = new SonicBoom({ fd: 1, sync: false, maxLength: STDOUT_BUFFER_MAX_BYTES });
-  file.on('drop', () => dropped.inc());
+  file.on('drop', (text: string) => dropped.inc(lineCount(text)));
   file.on('error', () => dropped.inc());
-  return { write: (line) => void file.write(line), flush: (done) => file.flush(() => done()) };
+  return { write: (text) => void file.write(text), flush: (done) => file.flush(() => done()) };
+}
+
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * Lines written in the same turn of the event loop leave in one write. Under load many requests end
+ * in one turn, and every write to stdout is a system call that also wakes its reader: one per access
+ * line cost more than formatting the line. Lines still held when the process exits (process.exit
+ * after /crash, a fatal error) are written synchronously then.
+ */
+function coalescing(sink: LogSink): LogSink {
+  let pending = '';
+  let lines = 0;
+  const flushPending = () => {
+    const text = pending;
+    const n = lines;
+    pending = '';
+    lines = 0;
+    if (n > 0) sink.write(text, n);
+  };
+  process.on('exit', () => {
+    if (lines === 0) return;
+    try {
+      writeSync(1, pending);
+    } catch {
+      // stdout closed: nothing more to do on the way out.
+    }
+  });
+  return {
+    write(text, n) {
+      if (lines === 0) setImmediate(flushPending);
+      pending += text;
+      lines += n;
+    },
+    flush(done) {
+      flushPending();
+      sink.flush(done);
+    },
+  };
 }
 
 /** Writes out what the stdout buffer holds, waiting at most `timeoutMs` (shutdown must not hang on it). */
@@ -76,30 +122,64 @@ export function flushLogs(timeoutMs: number): Promise<void> {
   });
 }
 
+/** pino's options for every line: the level as a word, an ISO time, the service, and `req`/`res` reduced to what an access line needs. */
+export function pinoOptions(serviceName: string, level: string): PinoHttpOptions {
+  return {
+    level,
+    base: { service: serviceName },
+    messageKey: 'msg',
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    formatters: { level: (label: string) => ({ level: label }) },
+    // The request is logged as its method and URL only, so no header (Authorization, Cookie)
+    // can reach a line, and no redaction pass is needed on every line.
+    serializers: {
+      req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+    },
+    // pino-http would first copy every request into pino's standard form (headers included)
+    // and read every response's headers, for the two serializers above to throw away.
+    wrapSerializers: false,
+  };
+}
+
 /**
  * pino JSON on stdout. The pino instrumentation adds trace_id and span_id to every line written
  * inside a span, which is what lets a log backend jump from a line to its trace.
  */
 export function loggerOptions(serviceName: string, level: string): Params {
   return {
-    pinoHttp: [
-      {
-        level,
-        base: { service: serviceName },
-        messageKey: 'msg',
-        timestamp: () => `,"time":"${new Date().toISOString()}"`,
-        formatters: { level: (label: string) => ({ level: label }) },
-        redact: ['req.headers.authorization', 'req.headers.cookie'],
-        serializers: {
-          req: (req: { method?: string; url?: string }) => ({ method: req.method, url: req.url }),
-          res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-        },
-      },
-      stdoutDestination(),
-    ],
+    pinoHttp: [pinoOptions(serviceName, level), stdoutDestination()],
     // No middleware: requests are logged by installRequestLogging, from Fastify hooks.
     forRoutes: [],
   };
+}
+
+type RootLogger = typeof PinoLogger.root;
+
+/**
+ * nestjs-pino's per-request Store, whose child logger (the one carrying `req`) is made the first
+ * time something logs inside the request. Most requests log nothing but their access line, and a
+ * child per request cost more than that line. PinoLogger.assign() replaces it, as on a Store.
+ */
+class RequestStore {
+  private child?: RootLogger;
+
+  constructor(private readonly req: IncomingMessage) {}
+
+  get logger(): RootLogger {
+    // The root logger, made by LoggerModule from the pinoHttp options above (serializers included).
+    return (this.child ??= PinoLogger.root.child({ req: this.req }));
+  }
+
+  set logger(logger: RootLogger) {
+    this.child = logger;
+  }
+
+  /** Through the child if one was made (it may carry assigned fields); else `req` goes in the line itself, which prints the same. */
+  info(fields: { res: ServerResponse; responseTime: number; err?: Error }, msg: string): void {
+    if (this.child) this.child.info(fields, msg);
+    else PinoLogger.root.info({ req: this.req, ...fields }, msg);
+  }
 }
 
 /**
@@ -114,8 +194,7 @@ export function installRequestLogging(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const req = request.raw;
     const res = reply.raw;
-    // The root logger, made by LoggerModule from the pinoHttp options above (serializers included).
-    const log = PinoLogger.root.child({ req });
+    const store = new RequestStore(req);
     const started = Date.now();
     // The context of the server span: the response's events fire in whatever context ended the
     // response (often the handler's span), and the access line belongs to the server span.
@@ -127,9 +206,9 @@ export function installRequestLogging(fastify: FastifyInstance): void {
       res.removeListener('error', complete);
       const responseTime = Date.now() - started;
       if (err || res.statusCode >= 500) {
-        log.info({ res, err: err ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
+        store.info({ res, err: err ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
       } else {
-        log.info({ res, responseTime }, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
+        store.info({ res, responseTime }, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
       }
     };
     if (!isQuietPath(req.url)) {
@@ -137,6 +216,6 @@ export function installRequestLogging(fastify: FastifyInstance): void {
       res.on('finish', complete);
     }
     res.on('error', complete);
-    storage.run(new Store(log), done);
+    storage.run(store as unknown as Store, done);
   });
 }
