@@ -58,6 +58,11 @@ export class WindowSummary<L extends string> {
   }
 
   observe(labels: Record<L, string>, seconds: number): void {
+    this.child(labels).observe(seconds);
+  }
+
+  /** The series of one label set, to observe into without looking it up on every observation (until reset()). */
+  child(labels: Record<L, string>): { observe(seconds: number): void } {
     let key = '';
     for (const n of this.labelNames) key += `${labels[n]}\u0000`;
     let s = this.series.get(key);
@@ -72,10 +77,15 @@ export class WindowSummary<L extends string> {
       };
       this.series.set(key, s);
     }
-    const us = Math.min(HIGHEST_US, Math.max(LOWEST_US, Math.round(seconds * 1e6)));
-    s.buckets[this.current].record(us);
-    s.sum += seconds;
-    s.count++;
+    const series = s;
+    return {
+      observe: (seconds) => {
+        const us = Math.min(HIGHEST_US, Math.max(LOWEST_US, Math.round(seconds * 1e6)));
+        series.buckets[this.current].record(us);
+        series.sum += seconds;
+        series.count++;
+      },
+    };
   }
 
   /** Moves the window one age bucket on: the oldest bucket is emptied and filled from now. */
