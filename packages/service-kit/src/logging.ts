@@ -58,8 +58,9 @@ function openStdout(): LogSink {
       },
     };
   }
-  // Files, terminals, /dev/null: never stuck for long, and sonic-boom writes them cheaply.
-  const file = new SonicBoom({ fd: 1, sync: false, maxLength: STDOUT_BUFFER_MAX_BYTES });
+  // Files, terminals, /dev/null: written synchronously, as Node writes its own stdout to them. They
+  // are never stuck for long, and a write through the thread pool cost more than the write itself.
+  const file = new SonicBoom({ fd: 1, sync: true, maxLength: STDOUT_BUFFER_MAX_BYTES });
   file.on('drop', (text: string) => dropped.inc(lineCount(text)));
   file.on('error', () => dropped.inc());
   return { write: (text) => void file.write(text), flush: (done) => file.flush(() => done()) };
@@ -71,16 +72,24 @@ function lineCount(text: string): number {
   return n;
 }
 
+/** How long a line may wait for others to share its write to stdout. */
+const COALESCE_MS = 10;
+/** Written at once past this many bytes, whatever the wait. */
+const COALESCE_MAX_BYTES = 64 * 1024;
+
 /**
- * Lines written in the same turn of the event loop leave in one write. Under load many requests end
- * in one turn, and every write to stdout is a system call that also wakes its reader: one per access
- * line cost more than formatting the line. Lines still held when the process exits (process.exit
- * after /crash, a fatal error) are written synchronously then.
+ * Lines leave in one write per COALESCE_MS (or per 64 KiB). Every write to stdout is a system call
+ * that also wakes the process reading it (a log shipper, the container runtime, npm start): one
+ * write per access line cost more than formatting the line. Lines still held when the process
+ * exits (process.exit after /crash, a fatal error) are written synchronously then.
  */
 function coalescing(sink: LogSink): LogSink {
   let pending = '';
   let lines = 0;
+  let timer: NodeJS.Timeout | undefined;
   const flushPending = () => {
+    clearTimeout(timer);
+    timer = undefined;
     const text = pending;
     const n = lines;
     pending = '';
@@ -97,9 +106,14 @@ function coalescing(sink: LogSink): LogSink {
   });
   return {
     write(text, n) {
-      if (lines === 0) setImmediate(flushPending);
       pending += text;
       lines += n;
+      if (pending.length >= COALESCE_MAX_BYTES) flushPending();
+      else if (!timer) {
+        timer = setTimeout(flushPending, COALESCE_MS);
+        // Not a reason to stay alive: what is held at exit is written by the handler above.
+        timer.unref();
+      }
     },
     flush(done) {
       flushPending();
