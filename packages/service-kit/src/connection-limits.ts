@@ -63,36 +63,36 @@ export function installContentEncodingCheck(fastify: FastifyInstance): void {
  * within the request timeout, as nginx's lingering close does; past the bound the connection is closed.
  */
 export function installBodyDiscard(fastify: FastifyInstance, maxBytes: number): void {
-  fastify.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: nearly every request has been read whole by now, and an
+  // async hook would cost each of them a promise.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     const raw = request.raw;
-    if (raw.complete || raw.destroyed || raw.readableEnded) return;
+    if (raw.complete || raw.destroyed || raw.readableEnded) return done(null, payload);
     // A multipart parser may still be reading from it; what it has not read is discarded here.
     raw.unpipe();
     let seen = 0;
-    const drained = await new Promise<boolean>((resolve) => {
-      const finish = (ok: boolean) => {
-        raw.removeListener('data', onData);
-        raw.removeListener('end', onEnd);
-        raw.removeListener('close', onClose);
-        resolve(ok);
-      };
-      const onData = (chunk: Buffer) => {
-        seen += chunk.length;
-        if (seen > maxBytes) {
-          raw.pause();
-          finish(false);
-        }
-      };
-      const onEnd = () => finish(true);
-      const onClose = () => finish(raw.complete);
-      raw.on('data', onData);
-      raw.once('end', onEnd);
-      raw.once('close', onClose);
-      raw.resume();
-    });
-    // Fastify asks for a close after a body it refused, in case more of it follows; once the body has
-    // been read to its end the connection is clean again and can be kept alive.
-    if (drained) reply.removeHeader('connection');
-    else void reply.header('connection', 'close');
+    const finish = (drained: boolean) => {
+      raw.removeListener('data', onData);
+      raw.removeListener('end', onEnd);
+      raw.removeListener('close', onClose);
+      // Fastify asks for a close after a body it refused, in case more of it follows; once the body
+      // has been read to its end the connection is clean again and can be kept alive.
+      if (drained) reply.removeHeader('connection');
+      else void reply.header('connection', 'close');
+      done(null, payload);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        raw.pause();
+        finish(false);
+      }
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(raw.complete);
+    raw.on('data', onData);
+    raw.once('end', onEnd);
+    raw.once('close', onClose);
+    raw.resume();
   });
 }
