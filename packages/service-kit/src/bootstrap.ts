@@ -1,4 +1,4 @@
-import { BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
@@ -8,7 +8,7 @@ import { publishFaultState } from './faults/state';
 import { installHttpMetrics } from './http-metrics';
 import { flushLogs, installRequestLogging } from './logging';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
-import { ProblemException, ProblemFilter } from './problem';
+import { ProblemFilter } from './problem';
 import { ReadinessRegistry } from './readiness';
 import { installSecurityHeaders } from './security-headers';
 import { RUNTIME_CONFIG, RuntimeConfig } from './runtime-config';
@@ -33,16 +33,6 @@ export interface StartOptions {
   rawBodyTypes?: string[];
   /** One paragraph for the OpenAPI document's description. */
   description?: string;
-}
-
-function validationProblem(errors: ValidationError[]): ProblemException {
-  const flat = (errs: ValidationError[], prefix = ''): { field: string; message: string }[] =>
-    errs.flatMap((e) => [
-      ...Object.values(e.constraints ?? {}).map((message) => ({ field: prefix + e.property, message })),
-      ...flat(e.children ?? [], `${prefix}${e.property}.`),
-    ]);
-  const list = flat(errors);
-  return new ProblemException(400, list.map((e) => e.message).join('; ') || 'invalid request', 'validation-error', { errors: list });
 }
 
 /**
@@ -88,15 +78,6 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
     fastify.addContentTypeParser(options.rawBodyTypes, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
   }
   app.useGlobalFilters(new ProblemFilter());
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: true,
-      exceptionFactory: (errors) => (errors.length ? validationProblem(errors) : new BadRequestException()),
-    }),
-  );
   const document = JSON.stringify(
     buildOpenApiDocument(app, options.serviceName, contractResourceAttributes()['service.version'], options.description),
   );

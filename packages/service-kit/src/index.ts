@@ -12,6 +12,7 @@ export { BAGGAGE_ATTRIBUTE_PREFIX } from './telemetry/baggage-span-processor';
 export { shutdownTelemetry } from './telemetry/shutdown';
 export * from './openapi';
 export * from './runtime-config';
+export * from './schema-body';
 export { FAULT_NAMES, FLAG_SPECS, NO_FAULTS, UNSAFE_FAULTS, flagKey } from './faults/definitions';
 export type { FaultName, FaultSettings } from './faults/definitions';
 export { faultState, markFault } from './faults/state';

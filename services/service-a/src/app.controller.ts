@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Logger, Post, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Logger, Post, Res } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import type { FastifyReply } from 'fastify';
 import {
@@ -9,10 +9,11 @@ import {
   ApiProblems,
   ApiRequestBody,
   ProblemException,
+  SchemaBody,
   type SchemaObject,
 } from '@meridian/service-kit';
 import { config, SERVICE_NAME } from './config';
-import { HASH_REQUEST_SCHEMA, HashRequest, sha256Iterated } from './hash';
+import { HASH_REQUEST_SCHEMA, type HashRequest, sha256Iterated } from './hash';
 import { nodeGaugeExample } from './metrics';
 import { ServiceBClient } from './service-b.client';
 
@@ -137,8 +138,7 @@ export class AppController {
   @ApiRequestBody({ 'application/json': HASH_REQUEST_SCHEMA, 'application/x-www-form-urlencoded': HASH_REQUEST_SCHEMA })
   @ApiOkResponse({ description: 'The digest', schema: HASH_SCHEMA })
   @ApiProblems(400, 413, 415)
-  hash(@Body() body: HashRequest) {
-    const iterations = body.iterations ?? 1;
-    return { algorithm: 'sha256', iterations, digest: sha256Iterated(body.data, iterations) };
+  hash(@SchemaBody(HASH_REQUEST_SCHEMA) body: HashRequest) {
+    return { algorithm: 'sha256', iterations: body.iterations, digest: sha256Iterated(body.data, body.iterations) };
   }
 }

@@ -1,12 +1,10 @@
 import { hash } from 'node:crypto';
-import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { SchemaObject } from '@meridian/service-kit';
 import { config } from './config';
 
 export const HASH_MAX_DATA_LENGTH = 65_536;
 
-/** The body of POST /hash as the OpenAPI document states it (JSON or form). */
+/** The body of POST /hash, as the OpenAPI document states it and as it is checked (JSON or form). */
 export const HASH_REQUEST_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['data'],
@@ -17,19 +15,10 @@ export const HASH_REQUEST_SCHEMA: SchemaObject = {
   },
 };
 
-export class HashRequest {
-  @IsString()
-  @MaxLength(HASH_MAX_DATA_LENGTH)
-  data!: string;
-
-  @IsOptional()
-  // Form bodies carry numbers as text; a non-numeric value becomes NaN and fails @IsInt.
-  @Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value))
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(config.HASH_MAX_ITERATIONS)
-  iterations?: number;
+/** A body that passed HASH_REQUEST_SCHEMA (the default filled in). */
+export interface HashRequest {
+  data: string;
+  iterations: number;
 }
 
 /**
