@@ -10,7 +10,10 @@ import type { Pipeline } from './pipeline';
 import { freePort, start, stop, Tracked, waitReady } from './procs';
 
 /** Node's flags for a service process, as the local run and the images give them. */
-const NODE_FLAGS: string[] = JSON.parse(readFileSync(path.join(ROOT, 'packages/service-kit/node-flags.json'), 'utf8')).flags;
+const { flags: NODE_FLAGS, env: NODE_ENV_VARS } = JSON.parse(readFileSync(path.join(ROOT, 'packages/service-kit/node-flags.json'), 'utf8')) as {
+  flags: string[];
+  env: Record<string, string>;
+};
 
 /**
  * off: no --require, OTEL_SDK_DISABLED=true (the SDK is never loaded);
@@ -103,6 +106,7 @@ export async function startService(name: ServiceName, opts: StartServiceOptions)
   const args = opts.sdk === 'off' ? [...NODE_FLAGS, main] : [...NODE_FLAGS, '--require', '@meridian/service-kit/register', main];
   const role: Record<string, string> = name.startsWith('inference-') ? { ROLE: name.slice('inference-'.length) } : {};
   const env: Record<string, string> = {
+    ...NODE_ENV_VARS,
     OTEL_SERVICE_NAME: name,
     LOG_LEVEL: 'info',
     ...role,

@@ -22,8 +22,10 @@ import { PORTS } from './ports.mjs';
 
 const H = '127.0.0.1';
 
-/** Node's flags for every service process, shared with the images and the bench. */
-const NODE_FLAGS = /** @type {{ flags: string[] }} */ (JSON.parse(readFileSync(path.join(ROOT, 'packages/service-kit/node-flags.json'), 'utf8'))).flags;
+/** Node's flags and environment for every service process, shared with the images and the bench. */
+const { flags: NODE_FLAGS, env: NODE_ENV_VARS } = /** @type {{ flags: string[], env: Record<string, string> }} */ (
+  JSON.parse(readFileSync(path.join(ROOT, 'packages/service-kit/node-flags.json'), 'utf8'))
+);
 
 /**
  * @param {Record<string, string>} telemetryEnv OTEL_* settings for cloud services
@@ -38,7 +40,7 @@ export function serviceSpecs(telemetryEnv, edgeTelemetryEnv = telemetryEnv, faul
     command: process.execPath,
     args: [...NODE_FLAGS, '--require', '@meridian/service-kit/register', 'dist/src/main.js'],
     cwd: path.join(ROOT, 'services', folder),
-    env: { HOST: H, PORT: String(port), OTEL_SERVICE_NAME: name, ...otel, ...faultEnv, ...env },
+    env: { ...NODE_ENV_VARS, HOST: H, PORT: String(port), OTEL_SERVICE_NAME: name, ...otel, ...faultEnv, ...env },
     readyUrl: `http://${H}:${port}/ready`,
     restart: true,
     json: true,

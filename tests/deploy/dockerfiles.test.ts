@@ -25,7 +25,10 @@ const repoRoot = findRepoRoot();
 // Node 24 LTS, as scripts/tools/versions.env (NODE_MAJOR) and the stand-in of scripts/images/standins.sh.
 const BASE_IMAGE = 'node:24-bookworm-slim';
 /** Node's flags for every service process (the local run and the bench read the same file). */
-const NODE_FLAGS = (JSON.parse(readFileSync(join(repoRoot, 'packages/service-kit/node-flags.json'), 'utf8')) as { flags: string[] }).flags;
+const { flags: NODE_FLAGS, env: NODE_ENV_VARS } = JSON.parse(readFileSync(join(repoRoot, 'packages/service-kit/node-flags.json'), 'utf8')) as {
+  flags: string[];
+  env: Record<string, string>;
+};
 
 /**
  * Folder -> npm package name, the ports it listens on, and its Dockerfile with the build arguments
@@ -310,6 +313,9 @@ for (const [folder, { pkg, ports }] of Object.entries(SERVICES)) {
     const e = env(final);
     assert.equal(e.NODE_ENV, 'production', `${rel}: ENV NODE_ENV=production`);
     assert.equal(e.HOST, '0.0.0.0', `${rel}: ENV HOST=0.0.0.0 (the services bind 127.0.0.1 by default)`);
+    for (const [name, value] of Object.entries(NODE_ENV_VARS)) {
+      assert.equal(e[name], value, `${rel}: ENV ${name}=${value}, as in packages/service-kit/node-flags.json`);
+    }
 
     const cmd = execForm(final.instructions.filter((i) => i.keyword === 'CMD').at(-1)?.args ?? '', 'CMD');
     assert.deepEqual(cmd, ['node', ...NODE_FLAGS, '--require', '@meridian/service-kit/register', 'dist/src/main.js'], `${rel}: CMD, with the flags of packages/service-kit/node-flags.json`);
