@@ -5,6 +5,11 @@ import { ProblemException } from './problem';
 
 const ACCEPTS = 'meridian:accepts-content-types';
 
+/** The media type without parameters, lower case ("" when there is none): "application/json; charset=utf-8" → "application/json". */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
 /** A route that takes a body answers 415 problem+json for any content type it does not list. */
 export function AcceptsContentTypes(...types: string[]) {
   return applyDecorators(SetMetadata(ACCEPTS, types), UseGuards(ContentTypeGuard));
@@ -16,12 +21,11 @@ export class ContentTypeGuard implements CanActivate {
 
   canActivate(ctx: ExecutionContext): boolean {
     const types = this.reflector.get<string[] | undefined>(ACCEPTS, ctx.getHandler()) ?? [];
-    const header = ctx.switchToHttp().getRequest<FastifyRequest>().headers['content-type'] ?? '';
-    const mediaType = header.split(';')[0].trim().toLowerCase();
-    if (!types.includes(mediaType)) {
+    const type = mediaType(ctx.switchToHttp().getRequest<FastifyRequest>().headers['content-type']);
+    if (!types.includes(type)) {
       throw new ProblemException(
         415,
-        mediaType ? `Content type ${mediaType} is not accepted here; use ${types.join(' or ')}.` : `A body is required, as ${types.join(' or ')}.`,
+        type ? `Content type ${type} is not accepted here; use ${types.join(' or ')}.` : `A body is required, as ${types.join(' or ')}.`,
         'unsupported-media-type',
         { accepted: types },
       );

@@ -2,6 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifyRequest } from 'fastify';
 import type { SchemaObject } from './openapi';
+import { mediaType } from './content-type.guard';
 import { ProblemException } from './problem';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -42,7 +43,7 @@ export function schemaErrors(errors: ErrorObject[]): { field: string; message: s
 
 /** Checks a parsed body against the schema; answers 400 `validation-error` problem+json with every problem found. */
 export function checkBody<T>(schema: SchemaObject, body: unknown, contentType: string | undefined): T {
-  const form = (contentType ?? '').split(';')[0].trim().toLowerCase() === FORM;
+  const form = mediaType(contentType) === FORM;
   const { json, form: formValidator } = validators(schema);
   const validate = form ? formValidator : json;
   if (validate(body)) return body as T;

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { ProblemException, type SchemaObject } from '@meridian/service-kit';
+import { mediaType, ProblemException, type SchemaObject } from '@meridian/service-kit';
 
 /** The one input shape every model role accepts: a batch of one 224×224 RGB image, NCHW. */
 export const TENSOR_SHAPE = [1, 3, 224, 224] as const;
@@ -60,11 +60,6 @@ function checkFinite(data: Float32Array): void {
 function checkShape(shape: unknown, where: string): void {
   const ok = Array.isArray(shape) && shape.length === TENSOR_SHAPE.length && shape.every((d, i) => d === TENSOR_SHAPE[i]);
   if (!ok) throw invalid(`${where} must be [${SHAPE_TEXT}] (got ${JSON.stringify(shape)})`);
-}
-
-/** The media type without parameters, lower case: "application/json; charset=utf-8" → "application/json". */
-export function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ProblemException } from '@meridian/service-kit';
+import { mediaType, ProblemException } from '@meridian/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 
@@ -14,20 +14,15 @@ export interface Upload {
   fieldName?: string;
 }
 
-function mediaType(req: FastifyRequest): string | undefined {
-  const header = req.headers['content-type'];
-  return header ? header.split(';')[0].trim().toLowerCase() : undefined;
-}
-
 function emptyBody(): ProblemException {
   return new ProblemException(400, 'the request has no image: send the image bytes as the body, or one file in multipart/form-data', 'empty-body');
 }
 
 /** Reads the one image of a request, raw or multipart, enforcing the upload limits. */
 export async function readUpload(req: FastifyRequest, maxBytes: number): Promise<Upload> {
-  const type = mediaType(req);
+  const type = mediaType(req.headers['content-type']);
   if (req.isMultipart()) return readMultipart(req, maxBytes);
-  if (type === undefined) {
+  if (!type) {
     // Fastify hands bodies without a content type only when they are empty.
     throw emptyBody();
   }
