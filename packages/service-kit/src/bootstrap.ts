@@ -78,10 +78,12 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
     fastify.addContentTypeParser(options.rawBodyTypes, { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
   }
   app.useGlobalFilters(new ProblemFilter());
-  const document = JSON.stringify(
-    buildOpenApiDocument(app, options.serviceName, contractResourceAttributes()['service.version'], options.description),
-  );
+  // Built when first asked for (see openapi.ts): most processes never serve it.
+  let document: string | undefined;
   fastify.get(OPENAPI_PATH, (_req, reply) => {
+    document ??= JSON.stringify(
+      buildOpenApiDocument(app, options.serviceName, contractResourceAttributes()['service.version'], options.description),
+    );
     void reply.header('content-type', 'application/json; charset=utf-8').send(document);
   });
   publishFaultState();

@@ -1,8 +1,7 @@
 import { Controller, Get, HttpException, Res, ServiceUnavailableException } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, type SchemaObject } from './openapi';
+import { ApiOkResponse, ApiOperation, ApiProblems, ApiProduces, ApiTags, type SchemaObject } from './openapi';
 import { ProblemException, toProblem } from './problem';
 import { ReadinessRegistry } from './readiness';
 
@@ -14,6 +13,8 @@ const HEALTH_SCHEMA: SchemaObject = {
   properties: { status: { type: 'string', enum: ['ok'] }, info: indicators, error: indicators, details: indicators },
 };
 
+// The answers are documented by the decorators on each route; terminus' own documentation
+// (swaggerDocumentation) would load @nestjs/swagger when the class is defined (see openapi.ts).
 @ApiTags('probes')
 @Controller()
 export class HealthController {
@@ -27,7 +28,7 @@ export class HealthController {
   @Get('healthy')
   @ApiOperation({ summary: 'Liveness: the process answers' })
   @ApiOkResponse({ description: 'Alive', schema: HEALTH_SCHEMA })
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   healthy() {
     return this.health.check([async () => this.indicator.check('process').up({ uptimeSeconds: Math.round(process.uptime()) })]);
   }
@@ -37,7 +38,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: dependencies answer and the service is not shutting down' })
   @ApiOkResponse({ description: 'Ready', schema: HEALTH_SCHEMA })
   @ApiProblems(503)
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   async ready() {
     const checks = [
       async () => {

@@ -1,27 +1,48 @@
 import { applyDecorators } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ApiExtension, ApiResponse, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject, OperationObject, ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
-// The decorators services use, re-exported so every service documents itself through one package.
-export {
-  ApiAcceptedResponse,
-  ApiBody,
-  ApiConsumes,
-  ApiExcludeEndpoint,
-  ApiExtraModels,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
 export type { OpenAPIObject, SchemaObject } from '@nestjs/swagger';
+
+type Swagger = typeof import('@nestjs/swagger');
+type AnyDecorator = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => void;
+
+/**
+ * The OpenAPI decorators are recorded when the classes are defined and applied to them when the
+ * document is first asked for. @nestjs/swagger (with lodash and js-yaml, about 6 MiB per process)
+ * is thus loaded only by a process that serves its document, not by every service at start.
+ */
+const recorded: (() => void)[] = [];
+let swaggerModule: Swagger | undefined;
+
+function swagger(): Swagger {
+  if (!swaggerModule) {
+    swaggerModule = require('@nestjs/swagger') as Swagger;
+    // In the order the decorators ran, so that those which merge (several responses) merge the same way.
+    for (const apply of recorded.splice(0)) apply();
+  }
+  return swaggerModule;
+}
+
+function deferred<K extends keyof Swagger>(name: K): Swagger[K] {
+  const decoratorFactory = (...args: unknown[]): AnyDecorator => (target, key, descriptor) => {
+    const apply = () => ((swagger()[name] as (...a: unknown[]) => AnyDecorator)(...args))(target, key, descriptor);
+    if (swaggerModule) apply();
+    else recorded.push(apply);
+  };
+  return decoratorFactory as unknown as Swagger[K];
+}
+
+// The decorators services use, re-exported so every service documents itself through one package.
+export const ApiAcceptedResponse = deferred('ApiAcceptedResponse');
+export const ApiExtension = deferred('ApiExtension');
+export const ApiHeader = deferred('ApiHeader');
+export const ApiOkResponse = deferred('ApiOkResponse');
+export const ApiOperation = deferred('ApiOperation');
+export const ApiProduces = deferred('ApiProduces');
+export const ApiResponse = deferred('ApiResponse');
+export const ApiTags = deferred('ApiTags');
 
 export const OPENAPI_PATH = '/openapi.json';
 
@@ -82,6 +103,7 @@ export const BINARY_SCHEMA: SchemaObject = { type: 'string', format: 'binary' };
  * covers the rest.
  */
 export function buildOpenApiDocument(app: NestFastifyApplication, serviceName: string, version: string, description?: string): OpenAPIObject {
+  const { DocumentBuilder, SwaggerModule } = swagger();
   const config = new DocumentBuilder()
     .setTitle(serviceName)
     .setVersion(version)
