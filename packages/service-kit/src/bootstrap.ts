@@ -8,6 +8,7 @@ import { publishFaultState } from './faults/state';
 import { installHttpMetrics } from './http-metrics';
 import { flushLogs, installRequestLogging } from './logging';
 import { buildOpenApiDocument, OPENAPI_PATH } from './openapi';
+import { releaseStartupMemory } from './startup-memory';
 import { ProblemFilter } from './problem';
 import { ReadinessRegistry } from './readiness';
 import { installSecurityHeaders } from './security-headers';
@@ -104,6 +105,7 @@ async function createAndListen(options: StartOptions, runtime: RuntimeConfig): P
   const probes: { server?: Server } = {};
   installGracefulShutdown(app, options.serviceName, runtime, faults, probes);
   await app.listen(options.port, options.host);
+  releaseStartupMemory();
   // After the app is ready: the probe port passes its requests to the app's own handler.
   if (runtime.PROBE_PORT) {
     const { http, requestTimeout, keepAliveTimeout } = limits;
