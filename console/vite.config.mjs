@@ -1,6 +1,6 @@
 // @ts-check
 // The console's web app: Preact with TypeScript, bundled by Vite into dist/, which
-// scripts/local/console-server.mjs serves. JSX goes through Vite's own transform (Preact's runtime).
+// scripts/local/console-server.cjs serves. JSX goes through Vite's own transform (Preact's runtime).
 import { defineConfig } from 'vite';
 
 export default defineConfig({

@@ -43,7 +43,7 @@ function components(runner: number): Map<string, number[]> {
     if (exe === 'nginx' || cmd[0]?.startsWith('nginx')) name = 'edge-ingress (nginx)';
     if (exe === 'node' && !environ(pid, 'OTEL_SERVICE_NAME')) {
       // The console's server is part of the stack; other node processes are the runner's own.
-      if (!cmd.some((a) => a.endsWith('console-server.mjs'))) continue;
+      if (!cmd.some((a) => a.endsWith('console-server.cjs'))) continue;
       name = 'console';
     }
     out.set(name, [...(out.get(name) ?? []), pid]);

@@ -167,7 +167,7 @@ export function pipeline(runDir, { perses: withPerses = true } = {}) {
   const meridianConsole = {
     name: 'console',
     command: process.execPath,
-    args: [path.join(ROOT, 'scripts/local/console-server.mjs')],
+    args: [path.join(ROOT, 'scripts/local/console-server.cjs')],
     cwd: runDir,
     env: {
       CONSOLE_HOST: H,

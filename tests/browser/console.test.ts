@@ -1,4 +1,4 @@
-// The Meridian console (scripts/local/console-server.mjs + console/) in real Chromium, against the
+// The Meridian console (scripts/local/console-server.cjs + console/) in real Chromium, against the
 // stack `npm start` runs: every page loads without a console error; a click sends an image to the
 // edge and the answer's trace opens with the spans of all four services, the browser's own span and
 // the trace's log lines; a fault switched on in the page fires its alert, which the page shows; the

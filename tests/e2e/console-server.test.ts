@@ -1,4 +1,4 @@
-// The console's server (scripts/local/console-server.mjs) as a real process on a free loopback port,
+// The console's server (scripts/local/console-server.cjs) as a real process on a free loopback port,
 // with a copy of the repo's flag file: fault switches are validated by the same code as
 // `npm run fault`, bad input gets a problem+json answer and leaves the file byte for byte as it was,
 // reads go only to the listed backend APIs, and an unreachable backend is a 502 problem, not a crash.
@@ -20,7 +20,7 @@ describe('console server', () => {
     const [port, closed] = await freePorts(2);
     base = `http://127.0.0.1:${port}`;
     const nowhere = `http://127.0.0.1:${closed}`;
-    proc = await startProcess('console', process.execPath, [path.join(REPO_ROOT, 'scripts/local/console-server.mjs')], {
+    proc = await startProcess('console', process.execPath, [path.join(REPO_ROOT, 'scripts/local/console-server.cjs')], {
       env: {
         PATH: process.env.PATH ?? '',
         CONSOLE_PORT: String(port),

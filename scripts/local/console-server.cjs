@@ -5,13 +5,16 @@
 // LogsQL), each call bounded by a timeout. Its only writes are fault switches, validated by the same
 // code as `npm run fault` and written atomically to the flag file the services watch. Binds
 // 127.0.0.1 unless CONSOLE_HOST says otherwise.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { applyFault, listFaults, readFlags, writeFlags } from '../lib/faults.mjs';
+//
+// CommonJS on purpose: a process whose entry point is an ES module starts Node's ESM loader, about
+// 14 MiB more RSS for a server this small (faults.mjs is loaded with require, which does not).
+const { existsSync, readFileSync, statSync } = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+/** @type {typeof import('../lib/faults.mjs')} */
+const { applyFault, listFaults, readFlags, writeFlags } = require('../lib/faults.mjs');
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ROOT = path.resolve(__dirname, '../..');
 const env = (/** @type {string} */ name, /** @type {string} */ fallback) => (process.env[name] || fallback).replace(/\/+$/, '');
 const CONFIG = {
   host: process.env.CONSOLE_HOST || '127.0.0.1',
