@@ -10,7 +10,7 @@ type AnyDecorator = (target: object, key?: string | symbol, descriptor?: Propert
 
 /**
  * The OpenAPI decorators are recorded when the classes are defined and applied to them when the
- * document is first asked for. @nestjs/swagger (with lodash and js-yaml, about 6 MiB per process)
+ * document is first asked for. @nestjs/swagger (with lodash and js-yaml, about 5 MiB per process)
  * is thus loaded only by a process that serves its document, not by every service at start.
  */
 const recorded: (() => void)[] = [];
