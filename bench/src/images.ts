@@ -8,7 +8,7 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dockerEngine, npmBuildSecrets, runCommand, type DockerEngine } from '@meridian/test-kit';
+import { dockerEngine, npmBuildSecrets, pinnedVersions, runCommand, type DockerEngine } from '@meridian/test-kit';
 import type { Comparison, Ctx } from './context';
 import { ROOT } from './paths';
 import { sleep } from './procs';
@@ -30,6 +30,8 @@ export const IMAGES: Image[] = [
 ];
 
 const MiB = 1024 * 1024;
+/** The base image of every Dockerfile here: the Node of scripts/tools/versions.env. */
+const NODE_BASE = `node:${pinnedVersions().NODE_MAJOR}-bookworm-slim`;
 
 export async function build(engine: DockerEngine, img: Image, tag: string, context: string, noCache: boolean): Promise<number> {
   const secrets = npmBuildSecrets();
@@ -76,7 +78,7 @@ export const images: Comparison = {
       if (standins.code !== 0) throw new Error(`stand-in images:\n${standins.output}`);
       const git = await runCommand('bash', ['-c', `git -C "${ROOT}" ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "${context}"`], { timeoutMs: 120_000 });
       if (git.code !== 0) throw new Error(`copying the sources: ${git.output}`);
-      const base = Number(await engine.ok(['image', 'inspect', '--format', '{{.Size}}', 'node:24-bookworm-slim'])) / MiB;
+      const base = Number(await engine.ok(['image', 'inspect', '--format', '{{.Size}}', NODE_BASE])) / MiB;
       await engine.ok(['network', 'create', network]);
       for (const img of IMAGES) {
         const ref = `${img.image}:${tag}`;
@@ -102,7 +104,7 @@ export const images: Comparison = {
         ctx.figure({
           id: `images.${img.folder}.size`,
           item: 11,
-          label: `${img.image} image size ÷ node:24-bookworm-slim`,
+          label: `${img.image} image size ÷ ${NODE_BASE}`,
           value: size / base,
           unit: '',
           detail: `${fmt(size)} MiB against the base's ${fmt(base)} MiB`,

@@ -10,7 +10,7 @@
 #   scripts/images/standins.sh traefik    # the local cluster's ingress controller (tests/cluster)
 #   scripts/images/standins.sh prometheus-operator   # the operator and its config reloader (tests/cluster)
 #
-# meridian-standin/debian:bookworm-minbase  debootstrap --variant=minbase bookworm, docs and apt lists removed
+# meridian-standin/debian:bookworm-minbase  debootstrap --variant=minbase bookworm + libatomic1, docs and apt lists removed
 # node:${NODE_MAJOR}-bookworm-slim          that + Node ${NODE_VERSION} and npm ${NPM_VERSION} (deploy/standins/node.Dockerfile)
 # ${OTELCOL_IMAGE}, ${JAEGER_IMAGE}, ${PROMETHEUS_IMAGE}, ${ALERTMANAGER_IMAGE}, ${TRAEFIK_IMAGE},
 # ${PROMETHEUS_OPERATOR_IMAGE}, ${PROMETHEUS_CONFIG_RELOADER_IMAGE}
@@ -42,18 +42,24 @@ mkdir -p "$CACHE"
 have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
 standin_of() { "$DOCKER" image inspect --format '{{ index .Config.Labels "org.meridian.standin" }}' "$1" 2>/dev/null || true; }
 
+# Packages added to minbase: Node 26's binary links libatomic.so.1, which the official node image
+# installs (libatomic1) and minbase lacks. The list is in the tarball's name and the image's label,
+# so a changed list debootstraps anew.
+BASE_INCLUDE=libatomic1
 BASE_DONE=0
 base() {
   local name=meridian-standin/debian:bookworm-minbase
   [[ $BASE_DONE == 0 ]] || return 0
   BASE_DONE=1
-  if have "$name"; then ok "$name (present)"; return; fi
+  if have "$name" && [[ "$("$DOCKER" image inspect --format '{{ index .Config.Labels "org.meridian.debootstrap-include" }}' "$name" 2>/dev/null)" == "$BASE_INCLUDE" ]]; then
+    ok "$name (present)"; return
+  fi
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found: run scripts/tools/install.sh docker"
-  local tarball="$CACHE/debian-bookworm-minbase.tar" started; started=$(date +%s)
+  local tarball="$CACHE/debian-bookworm-minbase+${BASE_INCLUDE//,/+}.tar" started; started=$(date +%s)
   if [[ ! -f "$tarball" ]]; then
-    info "debootstrap bookworm (minbase, about 40 s)…"
+    info "debootstrap bookworm (minbase + $BASE_INCLUDE, about 40 s)…"
     local root; root="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
-    debootstrap --variant=minbase bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$CACHE/debootstrap.log" 2>&1 \
+    debootstrap --variant=minbase --include="$BASE_INCLUDE" bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$CACHE/debootstrap.log" 2>&1 \
       || { tail -n 20 "$CACHE/debootstrap.log" >&2; rm -rf "$root"; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
     # What the official slim image leaves out too: package lists, downloaded .debs, docs, man pages.
     rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
@@ -61,7 +67,7 @@ base() {
     tar -C "$root" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$root"
   fi
-  "$DOCKER" import --change 'CMD ["bash"]' "$tarball" "$name" >/dev/null
+  "$DOCKER" import --change 'CMD ["bash"]' --change "LABEL org.meridian.debootstrap-include=$BASE_INCLUDE" "$tarball" "$name" >/dev/null
   ok "$name built in $(elapsed "$started")"
 }
 

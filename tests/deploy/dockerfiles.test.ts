@@ -22,8 +22,9 @@ function findRepoRoot(): string {
 }
 
 const repoRoot = findRepoRoot();
-// Node 24 LTS, as scripts/tools/versions.env (NODE_MAJOR) and the stand-in of scripts/images/standins.sh.
-const BASE_IMAGE = 'node:24-bookworm-slim';
+// The Node of scripts/tools/versions.env (NODE_MAJOR), as the stand-in of scripts/images/standins.sh.
+const NODE_MAJOR = /^NODE_MAJOR=(\d+)$/m.exec(readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8'))?.[1];
+const BASE_IMAGE = `node:${NODE_MAJOR}-bookworm-slim`;
 /** Node's flags for every service process (the local run and the bench read the same file). */
 const { flags: NODE_FLAGS, env: NODE_ENV_VARS } = JSON.parse(readFileSync(join(repoRoot, 'packages/service-kit/node-flags.json'), 'utf8')) as {
   flags: string[];

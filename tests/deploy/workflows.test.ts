@@ -1,6 +1,6 @@
 // The GitHub Actions workflows users of the repo get (.github/workflows): actionlint, the real,
 // pinned linter (scripts/tools/install.sh builds it), accepts them and rejects a broken copy; and
-// they do what the docs say: ci runs `npm test` on Node 24 (the images' Node) and Go with the tools cache keyed by
+// they do what the docs say: ci runs `npm test` on the images' Node (NODE_MAJOR of versions.env) and Go with the tools cache keyed by
 // scripts/tools/versions.env; release, on a v* tag, pushes the four images to ECR with OIDC
 // credentials and deploys the app chart with the EKS values. Nothing is run on GitHub here.
 import { test } from 'node:test';
