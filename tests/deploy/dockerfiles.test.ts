@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
+import { pinnedVersions } from '@meridian/test-kit';
 
 function findRepoRoot(): string {
   let dir = __dirname;
@@ -23,8 +24,7 @@ function findRepoRoot(): string {
 
 const repoRoot = findRepoRoot();
 // The Node of scripts/tools/versions.env (NODE_MAJOR), as the stand-in of scripts/images/standins.sh.
-const NODE_MAJOR = /^NODE_MAJOR=(\d+)$/m.exec(readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8'))?.[1];
-const BASE_IMAGE = `node:${NODE_MAJOR}-bookworm-slim`;
+const BASE_IMAGE = `node:${pinnedVersions().NODE_MAJOR}-bookworm-slim`;
 /** Node's flags for every service process (the local run and the bench read the same file). */
 const { flags: NODE_FLAGS, env: NODE_ENV_VARS } = JSON.parse(readFileSync(join(repoRoot, 'packages/service-kit/node-flags.json'), 'utf8')) as {
   flags: string[];

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { pinnedVersions } from '@meridian/test-kit';
 
 function findRepoRoot(): string {
   let dir = __dirname;
@@ -120,8 +121,7 @@ test('ci runs npm test on every push, with the images\' Node, Go and the tools c
   const job = jobs[0];
   assert.match(job['runs-on'], /^ubuntu-/);
   assert.ok(job['timeout-minutes'], 'the test job has no timeout');
-  const nodeMajor = /^NODE_MAJOR=(\d+)$/m.exec(readFileSync(join(repoRoot, 'scripts/tools/versions.env'), 'utf8'))?.[1];
-  assert.equal(String(usesStep(job, 'actions/setup-node').with?.['node-version']), nodeMajor, 'node-version is NODE_MAJOR of versions.env');
+  assert.equal(String(usesStep(job, 'actions/setup-node').with?.['node-version']), pinnedVersions().NODE_MAJOR, 'node-version is NODE_MAJOR of versions.env');
   // install.sh requires this Go (GO_MIN_VERSION) to build the tools.
   const goMin = /^GO_MIN_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot, 'scripts', 'tools', 'versions.env'), 'utf8'))?.[1];
   assert.equal(String(usesStep(job, 'actions/setup-go').with?.['go-version']), goMin);
