@@ -40,7 +40,9 @@ mkdir -p "$CACHE"
 
 # Whether NAME exists; a real (non-stand-in) image of that name counts as present.
 have() { "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
-standin_of() { "$DOCKER" image inspect --format '{{ index .Config.Labels "org.meridian.standin" }}' "$1" 2>/dev/null || true; }
+# The value of label $2 on image $1 (empty when either is missing).
+label_of() { "$DOCKER" image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
+standin_of() { label_of "$1" org.meridian.standin; }
 
 # Packages added to minbase: Node 26's binary links libatomic.so.1, which the official node image
 # installs (libatomic1) and minbase lacks. The list is in the tarball's name and the image's label,
@@ -51,7 +53,7 @@ base() {
   local name=meridian-standin/debian:bookworm-minbase
   [[ $BASE_DONE == 0 ]] || return 0
   BASE_DONE=1
-  if have "$name" && [[ "$("$DOCKER" image inspect --format '{{ index .Config.Labels "org.meridian.debootstrap-include" }}' "$name" 2>/dev/null)" == "$BASE_INCLUDE" ]]; then
+  if have "$name" && [[ "$(label_of "$name" org.meridian.debootstrap-include)" == "$BASE_INCLUDE" ]]; then
     ok "$name (present)"; return
   fi
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found: run scripts/tools/install.sh docker"
