@@ -1,3 +1,5 @@
+// First: it loads @nestjs/common itself (see the module).
+import './lazy-nest-formatters';
 export * from './bootstrap';
 export * from './config';
 export * from './content-type.guard';
