@@ -141,8 +141,9 @@ jaeger_image() {
   pipeline_image jaeger "$JAEGER_IMAGE" "jaeger $JAEGER_VERSION" "$TOOLS_DIR/jaeger-$JAEGER_VERSION/jaeger"
 }
 prometheus_image() {
-  local d; d="$(dirname "$(readlink -f "$TOOLS_DIR/bin/prometheus" 2>/dev/null || echo /nonexistent/x)")"
-  [[ -x "$d/prometheus" && -x "$d/promtool" ]] || die "Prometheus is not built: run scripts/tools/install.sh prometheus"
+  # The build with PROMETHEUS_SD_PLUGINS, as the upstream image has discovery plugins beyond file and http.
+  local d; d="$(dirname "$(readlink -f "$TOOLS_DIR/bin/prometheus-k8s" 2>/dev/null || echo /nonexistent/x)")"
+  [[ -x "$d/prometheus" && -x "$d/promtool" ]] || die "the Prometheus image's build is missing: run scripts/tools/install.sh prometheus-k8s"
   pipeline_image prometheus "$PROMETHEUS_IMAGE" "$(basename "$d") with its web UI" "$d/prometheus" "$d/promtool"
 }
 alertmanager_image() {

@@ -44,10 +44,10 @@ const versions: Record<string, string> = Object.fromEntries(
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
 
-/** promtool of the Prometheus version docker-compose.yml runs (scripts/tools/install.sh prometheus). */
+/** promtool of the Prometheus version docker-compose.yml runs (scripts/tools/install.sh prometheus-k8s). */
 function composePromtool(): string {
   const path = join(binDir, 'promtool');
-  if (!existsSync(path)) assert.fail(`${path} not found: run scripts/tools/install.sh prometheus`);
+  if (!existsSync(path)) assert.fail(`${path} not found: run scripts/tools/install.sh prometheus-k8s`);
   const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout;
   assert.ok(version.includes(`version ${versions.PROMETHEUS_IMAGE_VERSION.replace(/^v/, '')} `), `${path} is not Prometheus ${versions.PROMETHEUS_IMAGE_VERSION}: ${version}`);
   return path;
