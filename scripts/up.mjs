@@ -86,6 +86,8 @@ const sup = new Supervisor({
 });
 
 let shuttingDown = false;
+/** @type {import('node:child_process').ChildProcess | undefined} The first run's Perses build, stopped with the stack. */
+let persesBuild;
 /** @param {number} code */
 async function shutdown(code) {
   if (shuttingDown) return;
@@ -121,8 +123,6 @@ try {
   await shutdown(1);
 }
 
-/** @type {import('node:child_process').ChildProcess | undefined} */
-let persesBuild;
 /** install.sh perses, then Perses started with the rest; its output prefixed with its name. */
 function buildAndStartPerses() {
   if (!pipe) return;

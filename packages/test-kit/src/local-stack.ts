@@ -100,7 +100,7 @@ export class LocalStack {
     }
     const until = Date.now() + timeoutMs;
     while (!existsSync(summaryFile)) {
-      if (this.child.exitCode !== null) throw new Error(`npm start exited with ${this.child.exitCode}:\n${this.tail()}`);
+      if (this.child.exitCode !== null) throw new Error(`npm start exited with ${this.child.exitCode}${this.killLeftovers()}:\n${this.tail()}`);
       if (Date.now() > until) {
         await this.stop();
         throw new Error(`the stack was not ready within ${timeoutMs / 1000} s:\n${this.tail()}`);
@@ -114,6 +114,22 @@ export class LocalStack {
       if (this.child.exitCode !== null || Date.now() > until2) throw new Error(`npm start wrote its summary but printed no ready line:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * After the runner exited on its own: anything still in its process group is a process it failed
+   * to stop. Kills those and removes the run folder; says so in the error, which a test can check.
+   */
+  private killLeftovers(): string {
+    let left = false;
+    try {
+      process.kill(-this.child!.pid!, 'SIGKILL');
+      left = true;
+    } catch {
+      // ESRCH: the group is empty, as it should be.
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    return left ? ' and left processes running (killed now)' : '';
   }
 
   tail(n = 40): string {
