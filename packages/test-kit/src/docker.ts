@@ -74,21 +74,28 @@ export async function dockerEngine(): Promise<DockerEngine> {
  * with its registry and, when npm here trusts an extra CA file, that file (named in the npmrc as
  * /run/secrets/npmca, where BuildKit mounts it). Returns the --secret flags, the files they name
  * (for tools that take the files, as skaffold's npm-secrets profile does) and a cleanup.
+ *
+ * The CA file is npm's `cafile` or, where npm names none, Node's NODE_EXTRA_CA_CERTS, which npm
+ * here runs with. npm finds its global npmrc beside the node that runs it, so under the pinned
+ * Node (scripts/tools/install.sh node) it does not see the machine's; a registry behind a proxy
+ * with its own CA is then trusted through NODE_EXTRA_CA_CERTS alone.
  */
-export function npmBuildSecrets(): { args: string[]; files: { npmrc: string; npmca?: string }; cleanup(): void } {
+export function npmBuildSecrets(env: NodeJS.ProcessEnv = process.env): { args: string[]; files: { npmrc: string; npmca?: string }; cleanup(): void } {
   const get = (key: string) => {
     try {
-      return execFileSync('npm', ['config', 'get', key], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      // --workspaces=false: in a workspace's folder npm would add --workspace, which `config` refuses.
+      const value = execFileSync('npm', ['config', 'get', key, '--workspaces=false'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      return value === 'null' || value === 'undefined' ? '' : value;
     } catch {
       return '';
     }
   };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meridian-npm-secret-'));
   const registry = get('registry');
-  const cafile = get('cafile');
+  const cafile = [get('cafile'), env.NODE_EXTRA_CA_CERTS ?? ''].find((file) => file && existsSync(file)) ?? '';
   const lines = [`registry=${registry || 'https://registry.npmjs.org/'}`];
   const args: string[] = [];
-  const hasCa = Boolean(cafile && cafile !== 'null' && cafile !== 'undefined' && existsSync(cafile));
+  const hasCa = cafile !== '';
   if (hasCa) {
     lines.push('cafile=/run/secrets/npmca');
     args.push('--secret', `id=npmca,src=${cafile}`);
